@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# vigil build.  `make` builds build/vigil and build/libvigil.a; `make test`
+# builds and runs every test; `make SANITIZER=address,undefined test` does the
+# same under ASan/UBSan in build-san/; `make fuzz` builds the libFuzzer
+# harnesses with clang.  Sources are picked up by folder: a new module needs
+# no Makefile edit.
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+LDLIBS   := -lisal -lz -lbz2 -lzstd -llzma -lsqlite3 -lpthread -lm
+
+ifdef SANITIZER
+BUILD    ?= build-san
+CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZER) \
+            -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZER)
+else
+BUILD    ?= build
+endif
+
+LIB_DIRS := src/core src/io src/wire src/fmt src/filter src/rib src/geo \
+            src/detect src/store \
+            src/collect src/http
+LIB_SRC  := $(filter-out %_test.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/unit/*_test.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HDRS     := $(wildcard include/vigil/*.h src/*/*.h tests/unit/*.h)
+
+.PHONY: all test fuzz bench clean format
+all: $(BUILD)/vigil $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=c11 -c $< -o $@
+
+$(BUILD)/libvigil.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vigil: $(CLI_OBJ) $(BUILD)/libvigil.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvigil.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvigil.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=c11 $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libvigil.a $(LDLIBS)
+
+test: all
+	BUILD=$(BUILD) tests/run.sh
+
+# libFuzzer harnesses (clang only), one per decoder: fuzz/<name>_fuzz.c
+FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+FUZZ_LIB_SRC := $(LIB_SRC)
+fuzz: $(FUZZ_BIN)
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(HDRS)
+	@mkdir -p build-fuzz
+	clang $(CPPFLAGS) -O1 -g -std=c11 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+bench: all
+	bench/run.sh
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(wildcard include/vigil/*.h src/*/*.h fuzz/*.c)
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * BGP-4 wire decoding (RFC 4271) as vigil needs it for MRT, BMP and live
+ * sessions: message header, OPEN with capabilities, UPDATE path attributes
+ * with RFC 7606 error handling, NLRI, NOTIFICATION and ROUTE-REFRESH.
+ *
+ * Everything here is a pure function of its input bytes: no I/O, no global
+ * state.  Decoded views BORROW the caller's buffer: the spans in struct
+ * bgp_attrs point into it and stay valid only while it does.
+ */
+#ifndef VIGIL_BGP_H
+#define VIGIL_BGP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/addr.h"
+#include "vigil/cursor.h"
+#include "vigil/diag.h"
+
+/* Message types (RFC 4271 4.1, RFC 2918). */
+enum bgp_msg_type {
+	BGP_MSG_OPEN = 1,
+	BGP_MSG_UPDATE = 2,
+	BGP_MSG_NOTIFICATION = 3,
+	BGP_MSG_KEEPALIVE = 4,
+	BGP_MSG_ROUTE_REFRESH = 5,
+};
+
+#define BGP_HEADER_LEN 19
+#define BGP_MAX_MSG_LEN 4096
+#define BGP_MAX_EXT_MSG_LEN 65535 /* RFC 8654 */
+
+/* Path attribute type codes. */
+enum bgp_attr_type {
+	BGP_ATTR_ORIGIN = 1,
+	BGP_ATTR_AS_PATH = 2,
+	BGP_ATTR_NEXT_HOP = 3,
+	BGP_ATTR_MED = 4,
+	BGP_ATTR_LOCAL_PREF = 5,
+	BGP_ATTR_ATOMIC_AGGREGATE = 6,
+	BGP_ATTR_AGGREGATOR = 7,
+	BGP_ATTR_COMMUNITIES = 8,
+	BGP_ATTR_ORIGINATOR_ID = 9,
+	BGP_ATTR_CLUSTER_LIST = 10,
+	BGP_ATTR_MP_REACH_NLRI = 14,
+	BGP_ATTR_MP_UNREACH_NLRI = 15,
+	BGP_ATTR_EXT_COMMUNITIES = 16,
+	BGP_ATTR_AS4_PATH = 17,
+	BGP_ATTR_AS4_AGGREGATOR = 18,
+	BGP_ATTR_LARGE_COMMUNITIES = 32,
+	BGP_ATTR_OTC = 35,
+};
+
+#define BGP_ATTR_FLAG_OPTIONAL 0x80
+#define BGP_ATTR_FLAG_TRANSITIVE 0x40
+#define BGP_ATTR_FLAG_PARTIAL 0x20
+#define BGP_ATTR_FLAG_EXTLEN 0x10
+
+/* AS_PATH segment types (RFC 4271, RFC 5065). */
+enum bgp_seg_type {
+	BGP_AS_SET = 1,
+	BGP_AS_SEQUENCE = 2,
+	BGP_AS_CONFED_SEQUENCE = 3,
+	BGP_AS_CONFED_SET = 4,
+};
+
+#define BGP_AS_TRANS 23456u
+
+/* Well-known communities (RFC 1997). */
+#define BGP_COMM_NO_EXPORT 0xFFFFFF01u
+#define BGP_COMM_NO_ADVERTISE 0xFFFFFF02u
+#define BGP_COMM_NO_EXPORT_SUBCONFED 0xFFFFFF03u
+
+/* A borrowed byte range. */
+struct bgp_span {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+/* MP_REACH_NLRI (RFC 4760), or its MRT RIB abbreviation (RFC 6396 4.3.4:
+ * next-hop length and next hop only; AFI/SAFI come from the record). */
+struct bgp_mp_reach {
+	uint16_t afi;
+	uint8_t safi;
+	uint8_t nh_len;        /* 4, 16 or 32 (global + link-local) */
+	uint8_t abbreviated;   /* RFC 6396 form */
+	uint8_t nh[32];
+	struct bgp_span nlri;
+};
+
+struct bgp_mp_unreach {
+	uint16_t afi;
+	uint8_t safi;
+	struct bgp_span nlri;
+};
+
+/* An attribute we do not decode, kept raw (flags, type, value). */
+struct bgp_attr_raw {
+	uint8_t flags;
+	uint8_t type;
+	struct bgp_span val;
+};
+
+#define BGP_ATTR_MAX_RAW 16
+
+/*
+ * The decoded path attributes of one UPDATE or RIB entry.  `present` has
+ * bit T set for every attribute type T < 64 that was decoded and kept (an
+ * attribute discarded under RFC 7606 is not present).  Fields of absent
+ * attributes are zero.  `action` is the strongest RFC 7606 action any
+ * attribute caused.
+ */
+struct bgp_attrs {
+	uint64_t present;
+	uint8_t asn_size; /* 2 or 4: width of ASNs in as_path */
+	uint8_t origin;   /* 0 IGP, 1 EGP, 2 INCOMPLETE */
+	uint8_t action;   /* enum vg_action */
+	uint8_t n_raw;    /* entries used in raw[] */
+	uint8_t nexthop[4];
+	uint8_t aggregator_addr[4];
+	uint8_t as4_aggregator_addr[4];
+	uint8_t originator_id[4];
+	uint32_t med;
+	uint32_t local_pref;
+	uint32_t aggregator_as;
+	uint32_t as4_aggregator_as;
+	uint32_t otc;
+	uint32_t n_raw_total; /* unknown attributes seen, kept or not */
+	struct bgp_span as_path;  /* AS_PATH value, asn_size-wide ASNs */
+	struct bgp_span as4_path; /* AS4_PATH value, 4-byte ASNs */
+	struct bgp_span communities;
+	struct bgp_span ext_communities;
+	struct bgp_span large_communities;
+	struct bgp_span cluster_list;
+	struct bgp_mp_reach mp_reach;
+	struct bgp_mp_unreach mp_unreach;
+	struct bgp_attr_raw raw[BGP_ATTR_MAX_RAW];
+	struct bgp_span all; /* the whole attribute block */
+};
+
+#define BGP_HAS(a, t) (((a)->present >> (t)) & 1u)
+
+/* How to read attributes and NLRI. */
+struct bgp_decode_opts {
+	uint8_t asn_size;  /* 2 or 4 */
+	uint8_t addpath;   /* NLRI carry 4-byte path ids (RFC 7911) */
+	uint8_t mrt_rib;   /* attributes of an MRT RIB entry (RFC 6396) */
+	uint8_t rib_afi;   /* with mrt_rib: AFI of the entry */
+	uint8_t rib_safi;
+};
+
+/*
+ * Decode the path attribute block P[0..LEN) into A, applying RFC 7606:
+ * malformed attributes are discarded or turn the update into a
+ * treat-as-withdraw (A->action), each problem recorded in D with its offset
+ * relative to P.  Returns 0, or -1 when the block cannot be used at all
+ * (A->action == VG_ACT_SESSION_RESET).  A borrows P.
+ */
+int bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
+                     const struct bgp_decode_opts *o, struct vg_diag *d);
+
+/* A decoded UPDATE message body (after the 19-byte header). */
+struct bgp_update {
+	struct bgp_span withdrawn; /* classic IPv4 withdrawn routes */
+	struct bgp_span nlri;      /* classic IPv4 NLRI */
+	struct bgp_attrs attrs;
+	uint32_t attrs_off;        /* offset of the attribute block */
+	uint32_t nlri_off;         /* offset of the NLRI */
+};
+
+/*
+ * Decode an UPDATE body (the bytes after the header) into U.  Returns 0, or
+ * -1 if the message is unusable (lengths inconsistent: RFC 7606 session
+ * reset).  Problems go to D with offsets relative to BODY.
+ */
+int bgp_update_decode(struct bgp_update *u, const uint8_t *body, size_t len,
+                      const struct bgp_decode_opts *o, struct vg_diag *d);
+
+/* Iterate prefixes of an NLRI field. */
+struct bgp_nlri_iter {
+	struct vg_cursor c;
+	uint32_t base;   /* offset of the field start for diagnostics */
+	uint32_t start_len;
+	uint8_t afi, safi, addpath;
+};
+
+void bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,
+                   unsigned safi, int addpath, uint32_t base_offset);
+
+/*
+ * Next prefix into P (host bits beyond the length cleared) and *PATH_ID
+ * (0 without ADD-PATH).  Returns 1, 0 at the end, -1 on a malformed or
+ * truncated entry (recorded in D; the rest of the field is not used) or an
+ * AFI/SAFI whose NLRI encoding we do not decode (VG_ERR_UNSUPPORTED).
+ */
+int bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p,
+                  uint32_t *path_id, struct vg_diag *d);
+
+/*
+ * The effective AS path: AS_PATH, merged with AS4_PATH per RFC 6793 4.2.3
+ * when the speaker used 2-byte ASNs.  Arrays grow as needed.
+ */
+struct bgp_path {
+	uint32_t *asn;      /* every ASN, segments concatenated */
+	uint8_t *seg_type;  /* enum bgp_seg_type per segment */
+	uint32_t *seg_len;  /* ASNs per segment */
+	uint32_t nasn, nseg;
+	uint32_t cap_asn, cap_seg;
+};
+
+void bgp_path_init(struct bgp_path *p);
+void bgp_path_destroy(struct bgp_path *p);
+
+/* Build P from A.  Returns 0, or -1 out of memory. */
+int bgp_path_build(struct bgp_path *p, const struct bgp_attrs *a);
+
+/* RFC 4271 path length: a SET counts as one. */
+uint32_t bgp_path_count(const struct bgp_path *p);
+
+/* The origin AS (last ASN of a final AS_SEQUENCE), or 0 if the path is
+ * empty or ends in a set. */
+uint32_t bgp_path_origin(const struct bgp_path *p);
+
+/* Text as bgpdump prints it: "1 2 {3,4} (5 6) [7]".  Writes at most CAP-1
+ * bytes plus NUL; returns the full length it needed. */
+size_t bgp_path_fmt(const struct bgp_path *p, char *buf, size_t cap);
+
+/* Decode the 19-byte header at P (LEN bytes available).  On success sets
+ * *TYPE and *MSGLEN (whole message length) and returns 0; -1 with D on a
+ * bad marker, a length outside 19..MAXLEN or a truncated header. */
+int bgp_header_decode(const uint8_t *p, size_t len, size_t maxlen,
+                      uint8_t *type, uint16_t *msglen, struct vg_diag *d);
+
+/* OPEN (RFC 4271 4.2) with the capabilities vigil cares about. */
+#define BGP_OPEN_MAX_AFI 16
+struct bgp_open {
+	uint8_t version;
+	uint16_t my_as;
+	uint16_t hold_time;
+	uint8_t bgp_id[4];
+	uint32_t as4;            /* RFC 6793 capability value, 0 if absent */
+	uint8_t route_refresh;   /* RFC 2918 */
+	uint8_t ext_msg;         /* RFC 8654 */
+	uint8_t gr;              /* RFC 4724 capability present */
+	uint16_t gr_time;        /* restart time, seconds */
+	uint8_t gr_flags;
+	uint8_t n_mp;
+	struct { uint16_t afi; uint8_t safi; } mp[BGP_OPEN_MAX_AFI];
+	uint8_t n_addpath;
+	struct { uint16_t afi; uint8_t safi, mode; } addpath[BGP_OPEN_MAX_AFI];
+	uint32_t n_caps;         /* all capabilities seen, known or not */
+};
+
+/* Decode an OPEN body (after the header).  0, or -1 with D. */
+int bgp_open_decode(struct bgp_open *o, const uint8_t *body, size_t len,
+                    struct vg_diag *d);
+
+/* The peer's ASN from an OPEN: the AS4 capability if present. */
+static inline uint32_t
+bgp_open_asn(const struct bgp_open *o)
+{
+	return o->as4 ? o->as4 : o->my_as;
+}
+
+/* Does the OPEN advertise ADD-PATH receive/send for AFI/SAFI?  MODE is
+ * 1 receive, 2 send, 3 both (RFC 7911). */
+int bgp_open_addpath(const struct bgp_open *o, unsigned afi, unsigned safi,
+                     unsigned mode);
+
+struct bgp_notification {
+	uint8_t code, subcode;
+	struct bgp_span data;
+	char shutdown_msg[256]; /* RFC 9003 text, if any */
+};
+
+int bgp_notification_decode(struct bgp_notification *n, const uint8_t *body,
+                            size_t len, struct vg_diag *d);
+
+/* "Cease/Administrative Shutdown", "Hold Timer Expired", ... */
+const char *bgp_notification_code_name(unsigned code);
+const char *bgp_notification_subcode_name(unsigned code, unsigned subcode);
+
+struct bgp_route_refresh {
+	uint16_t afi;
+	uint8_t subtype; /* RFC 7313: 0 normal, 1 BoRR, 2 EoRR */
+	uint8_t safi;
+};
+
+int bgp_route_refresh_decode(struct bgp_route_refresh *r, const uint8_t *body,
+                             size_t len, struct vg_diag *d);
+
+/* Name of an attribute type ("AS_PATH"), or NULL if unknown. */
+const char *bgp_attr_name(unsigned type);
+
+#endif

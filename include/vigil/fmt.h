@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Text formats for routing elements: bgpdump's one-line format (-m), and
+ * JSON lines.  A formatter keeps a little state between calls so the parts
+ * of a line shared by all elements of one UPDATE (AS path, communities...)
+ * are formatted once (elements carry attrs_gen for that).
+ */
+#ifndef VIGIL_FMT_H
+#define VIGIL_FMT_H
+
+#include "vigil/elem.h"
+#include "vigil/obuf.h"
+
+/* ---- bgpdump -m ---- */
+
+struct fmt_bgpdump {
+	uint32_t gen;       /* attrs_gen the cached parts belong to */
+	const void *gen_src;
+	int have;
+	char *pre;          /* "path|origin|" */
+	size_t pre_len, pre_cap;
+	char *post;         /* "|lp|med|comm|AG|aggr|\n" */
+	size_t post_len, post_cap;
+	int show_large;     /* bgpdump -l: large communities field */
+};
+
+void fmt_bgpdump_init(struct fmt_bgpdump *f);
+void fmt_bgpdump_destroy(struct fmt_bgpdump *f);
+
+/*
+ * Append the bgpdump -m line(s) for E to O.  E must come from the MRT
+ * reader (E->source is its struct mrt_record): the line's type field
+ * (TABLE_DUMP2, BGP4MP_ET, ...) depends on the record.
+ */
+void fmt_bgpdump_elem(struct fmt_bgpdump *f, struct vg_obuf *o,
+                      const struct vg_elem *e);
+
+/* ---- JSON lines ---- */
+
+struct fmt_json {
+	const char *collector; /* optional "collector" field, may be NULL */
+};
+
+/* Append one JSON object and a newline for E (schema in README.md). */
+void fmt_json_elem(const struct fmt_json *f, struct vg_obuf *o,
+                   const struct vg_elem *e);
+
+#endif

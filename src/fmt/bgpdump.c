@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bgpdump's one-line output (`bgpdump -m`), byte for byte, including its
+ * conventions for absent attributes (next hop 255.255.255.255, origin
+ * INCOMPLETE, MED/LOCAL_PREF 0).  The per-UPDATE parts of a line are
+ * formatted once and reused for every prefix of that UPDATE: that, and no
+ * stdio, is where the speed comes from.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/fmt.h"
+#include "vigil/mrt.h"
+
+void
+fmt_bgpdump_init(struct fmt_bgpdump *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+fmt_bgpdump_destroy(struct fmt_bgpdump *f)
+{
+	free(f->pre);
+	free(f->post);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A growable string used for the cached parts. */
+struct sbuf {
+	char **p;
+	size_t *len, *cap;
+};
+
+static int
+sb_reserve(struct sbuf *s, size_t n)
+{
+	if (*s->cap - *s->len >= n)
+		return 0;
+	size_t nc = *s->cap ? *s->cap * 2 : 256;
+	while (nc - *s->len < n)
+		nc *= 2;
+	char *np = realloc(*s->p, nc);
+	if (np == NULL)
+		return -1;
+	*s->p = np;
+	*s->cap = nc;
+	return 0;
+}
+
+static void
+sb_put(struct sbuf *s, const char *p, size_t n)
+{
+	if (sb_reserve(s, n) < 0)
+		return;
+	memcpy(*s->p + *s->len, p, n);
+	*s->len += n;
+}
+
+static void
+sb_puts(struct sbuf *s, const char *p)
+{
+	sb_put(s, p, strlen(p));
+}
+
+static void
+sb_u32(struct sbuf *s, uint32_t v)
+{
+	char tmp[12];
+	sb_put(s, tmp, vg_u32_fmt(tmp, v));
+}
+
+static const char *
+origin_name(const struct bgp_attrs *a)
+{
+	if (!BGP_HAS(a, BGP_ATTR_ORIGIN))
+		return "INCOMPLETE";
+	return a->origin == 0 ? "IGP" : a->origin == 1 ? "EGP" : "INCOMPLETE";
+}
+
+static void
+build_parts(struct fmt_bgpdump *f, const struct vg_elem *e)
+{
+	const struct bgp_attrs *a = e->attrs;
+	struct sbuf pre = {&f->pre, &f->pre_len, &f->pre_cap};
+	struct sbuf post = {&f->post, &f->post_len, &f->post_cap};
+	char tmp[VG_ADDR_STRLEN];
+
+	f->pre_len = f->post_len = 0;
+	if (e->path && e->path->nseg > 0) {
+		size_t need = bgp_path_fmt(e->path, NULL, 0);
+		if (sb_reserve(&pre, need + 1) == 0) {
+			bgp_path_fmt(e->path, f->pre + f->pre_len, need + 1);
+			f->pre_len += need;
+		}
+	}
+	sb_put(&pre, "|", 1);
+	sb_puts(&pre, origin_name(a));
+	sb_put(&pre, "|", 1);
+
+	sb_put(&post, "|", 1);
+	sb_u32(&post, BGP_HAS(a, BGP_ATTR_LOCAL_PREF) ? a->local_pref : 0);
+	sb_put(&post, "|", 1);
+	sb_u32(&post, BGP_HAS(a, BGP_ATTR_MED) ? a->med : 0);
+	sb_put(&post, "|", 1);
+	if (BGP_HAS(a, BGP_ATTR_COMMUNITIES)) {
+		for (uint32_t i = 0; i + 4 <= a->communities.len; i += 4) {
+			uint32_t c = vg_load_be32(a->communities.p + i);
+			if (i)
+				sb_put(&post, " ", 1);
+			if (c == BGP_COMM_NO_EXPORT)
+				sb_puts(&post, "no-export");
+			else if (c == BGP_COMM_NO_ADVERTISE)
+				sb_puts(&post, "no-advertise");
+			else if (c == BGP_COMM_NO_EXPORT_SUBCONFED)
+				sb_puts(&post, "local-AS");
+			else {
+				sb_u32(&post, c >> 16);
+				sb_put(&post, ":", 1);
+				sb_u32(&post, c & 0xffff);
+			}
+		}
+	}
+	sb_put(&post, "|", 1);
+	if (f->show_large) {
+		if (BGP_HAS(a, BGP_ATTR_LARGE_COMMUNITIES)) {
+			for (uint32_t i = 0; i + 12 <= a->large_communities.len;
+			     i += 12) {
+				const uint8_t *q = a->large_communities.p + i;
+				if (i)
+					sb_put(&post, " ", 1);
+				sb_u32(&post, vg_load_be32(q));
+				sb_put(&post, ":", 1);
+				sb_u32(&post, vg_load_be32(q + 4));
+				sb_put(&post, ":", 1);
+				sb_u32(&post, vg_load_be32(q + 8));
+			}
+		}
+		sb_put(&post, "|", 1);
+	}
+	sb_puts(&post, BGP_HAS(a, BGP_ATTR_ATOMIC_AGGREGATE) ? "AG|" : "NAG|");
+	if (BGP_HAS(a, BGP_ATTR_AGGREGATOR)) {
+		uint32_t as = a->aggregator_as;
+		const uint8_t *ip = a->aggregator_addr;
+		/* RFC 6793 4.2.3: a 2-byte speaker's AS_TRANS aggregator is
+		 * replaced by AS4_AGGREGATOR. */
+		if (a->asn_size == 2 && as == BGP_AS_TRANS &&
+		    BGP_HAS(a, BGP_ATTR_AS4_AGGREGATOR)) {
+			as = a->as4_aggregator_as;
+			ip = a->as4_aggregator_addr;
+		}
+		sb_u32(&post, as);
+		sb_put(&post, " ", 1);
+		sb_put(&post, tmp, vg_ip4_fmt(tmp, ip));
+	}
+	sb_put(&post, "|\n", 2);
+}
+
+static void
+put_time(struct vg_obuf *o, const struct vg_elem *e, int et)
+{
+	vg_obuf_u32(o, e->time_sec);
+	if (et) {
+		char us[8];
+		uint32_t v = e->time_usec;
+		us[0] = '.';
+		for (int i = 6; i >= 1; i--) {
+			us[i] = (char)('0' + v % 10);
+			v /= 10;
+		}
+		vg_obuf_put(o, us, 7);
+	}
+}
+
+/*
+ * IPv6 text as bgpdump writes it (its own fmt_ipv6, not inet_ntop): the
+ * first longest run of zero groups becomes "::" even when it is a single
+ * group (RFC 5952 4.2.2 says it should not), and IPv4-mapped/-compatible
+ * addresses end in a dotted quad.
+ */
+static size_t
+ip6_fmt_bgpdump(char *buf, const uint8_t a[16])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0, run = 0;
+	size_t n = 0;
+	int head_zero = 1;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 6; i++)
+		if (w[i] != 0 && !(i == 5 && w[i] == 0xffff))
+			head_zero = 0;
+	if (head_zero && w[4] == 0) {
+		uint32_t v4 = (uint32_t)w[6] << 16 | w[7];
+		if (w[5] == 0xffff || v4 > 1) {
+			buf[n++] = ':';
+			buf[n++] = ':';
+			if (w[5] == 0xffff) {
+				memcpy(buf + n, "ffff:", 5);
+				n += 5;
+			}
+			return n + vg_ip4_fmt(buf + n, a + 12);
+		}
+	}
+	/* zero runs counted from the right, as bgpdump does */
+	int zr[8];
+	for (int i = 7; i >= 0; i--) {
+		run = w[i] == 0 ? run + 1 : 0;
+		zr[i] = run;
+	}
+	for (int i = 0; i < 8; i++)
+		if (zr[i] > best_len) {
+			best = i;
+			best_len = zr[i];
+		}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			if (i == 0)
+				buf[n++] = ':';
+			buf[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		int started = 0;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (w[i] >> sh) & 15;
+			if (d || started || sh == 0) {
+				buf[n++] = hx[d];
+				started = 1;
+			}
+		}
+		if (i != 7)
+			buf[n++] = ':';
+	}
+	return n;
+}
+
+static void
+put_addr(struct vg_obuf *o, const struct vg_addr *a)
+{
+	if (vg_obuf_reserve(o, VG_ADDR_STRLEN) < 0)
+		return;
+	if (a->afi == VG_AFI_IP6)
+		o->len += ip6_fmt_bgpdump(o->buf + o->len, a->addr);
+	else
+		o->len += vg_ip4_fmt(o->buf + o->len, a->addr);
+}
+
+static void
+put_prefix(struct vg_obuf *o, const struct vg_prefix *p)
+{
+	if (vg_obuf_reserve(o, VG_PREFIX_STRLEN) < 0)
+		return;
+	if (p->afi == VG_AFI_IP6)
+		o->len += ip6_fmt_bgpdump(o->buf + o->len, p->addr);
+	else
+		o->len += vg_ip4_fmt(o->buf + o->len, p->addr);
+	o->buf[o->len++] = '/';
+	o->len += vg_u32_fmt(o->buf + o->len, p->len);
+}
+
+/* bgpdump's name for the line's source record. */
+static const char *
+line_type(const struct mrt_record *rec, const struct vg_elem *e)
+{
+	switch (rec->type) {
+	case MRT_TABLE_DUMP:
+		return "TABLE_DUMP";
+	case MRT_TABLE_DUMP_V2:
+		return mrt_subtype_is_addpath(rec->type, rec->subtype)
+		           ? "TABLE_DUMP2_AP"
+		           : "TABLE_DUMP2";
+	case MRT_BGP:
+		return "BGP";
+	case MRT_BGP4MP:
+	case MRT_BGP4MP_ET: {
+		int et = rec->type == MRT_BGP4MP_ET;
+		/* bgpdump counts only MESSAGE_LOCAL and MESSAGE_AS4_LOCAL as
+		 * sent messages; its ADD-PATH LOCAL subtypes print as _AP. */
+		int local = rec->subtype == MRT_BGP4MP_MESSAGE_LOCAL ||
+		            rec->subtype == MRT_BGP4MP_MESSAGE_AS4_LOCAL;
+		int ap = mrt_subtype_is_addpath(rec->type, rec->subtype);
+		if (e->type == VG_ELEM_STATE)
+			return et ? "BGP4MP_ET" : "BGP4MP";
+		if (rec->subtype == MRT_BGP4MP_ENTRY)
+			return "BGP4MP_ENTRY";
+		if (et)
+			return local ? (ap ? "BGP4MP_ET_LOCAL_AP" : "BGP4MP_ET_LOCAL")
+			             : (ap ? "BGP4MP_ET_AP" : "BGP4MP_ET");
+		return local ? (ap ? "BGP4MP_LOCAL_AP" : "BGP4MP_LOCAL")
+		             : (ap ? "BGP4MP_AP" : "BGP4MP");
+	}
+	}
+	return "UNKNOWN";
+}
+
+void
+fmt_bgpdump_elem(struct fmt_bgpdump *f, struct vg_obuf *o,
+                 const struct vg_elem *e)
+{
+	const struct mrt_record *rec = e->source;
+	int et = rec->type == MRT_BGP4MP_ET;
+	/* bgpdump shows path ids only on the RFC 8050 ADD-PATH subtypes */
+	int ap = mrt_subtype_is_addpath(rec->type, rec->subtype);
+	static const char nonexthop[] = "255.255.255.255";
+
+	vg_obuf_puts(o, line_type(rec, e));
+	vg_obuf_putc(o, '|');
+	/* TABLE_DUMP lines carry the dump time, without microseconds. */
+	put_time(o, e, et && e->type != VG_ELEM_RIB);
+	switch (e->type) {
+	case VG_ELEM_STATE:
+		vg_obuf_put(o, "|STATE|", 7);
+		put_addr(o, &e->peer_addr);
+		vg_obuf_putc(o, '|');
+		vg_obuf_u32(o, e->peer_asn);
+		vg_obuf_putc(o, '|');
+		vg_obuf_u32(o, e->old_state);
+		vg_obuf_putc(o, '|');
+		vg_obuf_u32(o, e->new_state);
+		vg_obuf_putc(o, '\n');
+		return;
+	case VG_ELEM_WITHDRAW:
+		vg_obuf_put(o, "|W|", 3);
+		put_addr(o, &e->peer_addr);
+		vg_obuf_putc(o, '|');
+		vg_obuf_u32(o, e->peer_asn);
+		vg_obuf_putc(o, '|');
+		put_prefix(o, &e->prefix);
+		if (ap) {
+			vg_obuf_putc(o, '|');
+			vg_obuf_u32(o, e->path_id);
+		}
+		vg_obuf_putc(o, '\n');
+		return;
+	default:
+		break;
+	}
+	vg_obuf_put(o, e->type == VG_ELEM_RIB ? "|B|" : "|A|", 3);
+	put_addr(o, &e->peer_addr);
+	vg_obuf_putc(o, '|');
+	vg_obuf_u32(o, e->peer_asn);
+	vg_obuf_putc(o, '|');
+	put_prefix(o, &e->prefix);
+	vg_obuf_putc(o, '|');
+	if (ap) {
+		vg_obuf_u32(o, e->path_id);
+		vg_obuf_putc(o, '|');
+	}
+	if (!f->have || f->gen != e->attrs_gen || f->gen_src != e->attrs) {
+		build_parts(f, e);
+		f->gen = e->attrs_gen;
+		f->gen_src = e->attrs;
+		f->have = 1;
+	}
+	vg_obuf_put(o, f->pre, f->pre_len);
+	if (e->nexthop.afi)
+		put_addr(o, &e->nexthop);
+	else
+		vg_obuf_put(o, nonexthop, sizeof(nonexthop) - 1);
+	vg_obuf_put(o, f->post, f->post_len);
+}
