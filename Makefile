@@ -33,7 +33,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS     := $(wildcard include/vigil/*.h src/*/*.h tests/unit/*.h)
 
-.PHONY: all test fuzz bench clean format
+.PHONY: all test check fuzz bench clean format
 all: $(BUILD)/vigil $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c $(HDRS)
@@ -54,6 +54,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvigil.a $(HDRS)
 
 test: all
 	BUILD=$(BUILD) tests/run.sh
+
+# Everything CI runs: the normal build's tests, then the unit tests and the
+# regress scripts again under AddressSanitizer + UndefinedBehaviorSanitizer.
+check:
+	$(MAKE) all
+	$(MAKE) SANITIZER=address,undefined all
+	BUILDS="build build-san" tests/run.sh
 
 # libFuzzer harnesses (clang only), one per decoder: fuzz/<name>_fuzz.c
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)

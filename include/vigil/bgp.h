@@ -148,6 +148,9 @@ struct bgp_decode_opts {
 	uint8_t mrt_rib;   /* attributes of an MRT RIB entry (RFC 6396) */
 	uint8_t rib_afi;   /* with mrt_rib: AFI of the entry */
 	uint8_t rib_safi;
+	uint8_t cut;       /* the message was cut short by whoever recorded
+	                      it (MRT): keep what is complete instead of
+	                      rejecting the whole UPDATE */
 };
 
 /*

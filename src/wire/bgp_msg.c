@@ -52,6 +52,20 @@ bgp_update_decode(struct bgp_update *u, const uint8_t *body, size_t len,
 		return -1;
 	}
 	if (vg_cur_get_ptr(&c, wlen, &w) < 0) {
+		if (o->cut) {
+			/* Keep the withdrawals that made it into the record;
+			 * nothing after them can be trusted. */
+			vg_diag_add(d, VG_ERR_TRUNCATED, VG_ACT_PARTIAL, 0, 0,
+			            "withdrawn routes length %u but the message "
+			            "was cut after %zu bytes of them; only those "
+			            "withdrawals used", wlen, vg_cur_left(&c));
+			memset(u, 0, sizeof(*u));
+			u->withdrawn.p = c.p;
+			u->withdrawn.len = (uint32_t)c.len;
+			u->attrs_off = u->nlri_off = (uint32_t)len;
+			u->attrs.asn_size = o->asn_size;
+			return 0;
+		}
 		vg_diag_add(d, VG_ERR_MALFORMED, VG_ACT_SESSION_RESET, 0, 0,
 		            "withdrawn routes length %u overruns the UPDATE "
 		            "(%zu bytes left)", wlen, vg_cur_left(&c));
@@ -65,6 +79,23 @@ bgp_update_decode(struct bgp_update *u, const uint8_t *body, size_t len,
 		return -1;
 	}
 	u->attrs_off = 4u + wlen;
+	if (o->cut && alen > vg_cur_left(&c)) {
+		/* RFC 7606 4: an attribute block that overruns is
+		 * treat-as-withdraw; the NLRI after it is lost. */
+		size_t have = vg_cur_left(&c);
+		vg_diag_add(d, VG_ERR_TRUNCATED, VG_ACT_TREAT_AS_WITHDRAW, 0,
+		            2u + wlen,
+		            "path attributes (%u bytes) cut after %zu bytes",
+		            alen, have);
+		u->nlri_off = (uint32_t)len;
+		u->nlri.p = c.p + have;
+		u->nlri.len = 0;
+		if (bgp_attrs_decode(&u->attrs, c.p, have, o, d) < 0)
+			return -1;
+		if (u->attrs.action < VG_ACT_TREAT_AS_WITHDRAW)
+			u->attrs.action = VG_ACT_TREAT_AS_WITHDRAW;
+		return 0;
+	}
 	if (vg_cur_get_ptr(&c, alen, &attrs) < 0) {
 		vg_diag_add(d, VG_ERR_MALFORMED, VG_ACT_SESSION_RESET, 0,
 		            2u + wlen,

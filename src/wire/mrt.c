@@ -847,21 +847,51 @@ session_open(struct mrt_reader *r, const struct bgp_open *o, int local)
 			                              o->addpath[i].safi);
 }
 
-/* Does NLRI of AFI/SAFI in the current UPDATE carry path ids? */
+/* Does the NLRI field S parse cleanly with (AP) or without path ids? */
 static int
-nlri_addpath(const struct mrt_reader *r, unsigned afi, unsigned safi)
+nlri_clean(struct bgp_span s, unsigned afi, int ap)
 {
-	return r->opts.addpath || (r->ap_mask & ap_bit(afi, safi)) != 0;
+	uint32_t off = 0, max = afi == 1 ? 32 : 128;
+	while (off < s.len) {
+		if (ap)
+			off += 4;
+		if (off >= s.len || s.p[off] > max)
+			return 0;
+		off += 1 + (s.p[off] + 7u) / 8;
+	}
+	return off == s.len;
+}
+
+/*
+ * Does NLRI field S of AFI/SAFI in the current UPDATE carry path ids?
+ * The RFC 8050 subtypes say so.  Otherwise a recorded OPEN may have
+ * offered ADD-PATH; as the collector's own OPEN is often not in the file,
+ * the field itself decides: use path ids if only that reading parses.
+ */
+static int
+nlri_addpath(const struct mrt_reader *r, unsigned afi, unsigned safi,
+             struct bgp_span s)
+{
+	int with, without;
+
+	if (r->opts.addpath)
+		return 1;
+	if (!(r->ap_mask & ap_bit(afi, safi)) || s.len == 0)
+		return 0;
+	with = nlri_clean(s, afi, 1);
+	without = nlri_clean(s, afi, 0);
+	return with && !without;
 }
 
 /* Set up element iteration over an UPDATE body. */
 static void
 start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
-             unsigned asz, int addpath)
+             unsigned asz, int addpath, int cut)
 {
 	r->opts.asn_size = (uint8_t)asz;
 	r->opts.addpath = (uint8_t)addpath;
 	r->opts.mrt_rib = 0;
+	r->opts.cut = (uint8_t)cut;
 	r->ap_mask = 0;
 	if (!addpath && r->nsess) {
 		struct mrt_session *s = session_find(r, &r->e, 0);
@@ -904,7 +934,8 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
 		set_nexthop_mp(&r->nh_mp, &a->mp_reach);
 	attrs_changed(r, a);
-	bgp_nlri_init(&r->it, r->upd.withdrawn, 1, 1, nlri_addpath(r, 1, 1), 4);
+	bgp_nlri_init(&r->it, r->upd.withdrawn, 1, 1,
+	              nlri_addpath(r, 1, 1, r->upd.withdrawn), 4);
 	r->phase = PH_WITHDRAW;
 }
 
@@ -965,7 +996,8 @@ step_update(struct mrt_reader *r)
 				bgp_nlri_init(&r->it, a->mp_unreach.nlri,
 				              a->mp_unreach.afi, a->mp_unreach.safi,
 				              nlri_addpath(r, a->mp_unreach.afi,
-				                           a->mp_unreach.safi),
+				                           a->mp_unreach.safi,
+				                           a->mp_unreach.nlri),
 				              r->upd.attrs_off +
 				                  (uint32_t)(a->mp_unreach.nlri.p - a->all.p));
 				continue;
@@ -974,7 +1006,8 @@ step_update(struct mrt_reader *r)
 		case PH_MP_WITHDRAW:
 			r->phase = PH_ANNOUNCE;
 			bgp_nlri_init(&r->it, r->upd.nlri, 1, 1,
-			              nlri_addpath(r, 1, 1), r->upd.nlri_off);
+			              nlri_addpath(r, 1, 1, r->upd.nlri),
+			              r->upd.nlri_off);
 			continue;
 		case PH_ANNOUNCE:
 			r->phase = PH_MP_ANNOUNCE;
@@ -982,7 +1015,8 @@ step_update(struct mrt_reader *r)
 				bgp_nlri_init(&r->it, a->mp_reach.nlri,
 				              a->mp_reach.afi, a->mp_reach.safi,
 				              nlri_addpath(r, a->mp_reach.afi,
-				                           a->mp_reach.safi),
+				                           a->mp_reach.safi,
+				                           a->mp_reach.nlri),
 				              r->upd.attrs_off +
 				                  (uint32_t)(a->mp_reach.nlri.p - a->all.p));
 				continue;
@@ -1025,7 +1059,8 @@ bgp4mp_message(struct mrt_reader *r, struct vg_cursor *c, unsigned asz,
 		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff);
 		return;
 	}
-	if (mlen > c->len) {
+	int cut = mlen > c->len;
+	if (cut) {
 		rec_problem(r, moff + 16, VG_ERR_TRUNCATED, VG_ACT_PARTIAL,
 		            "BGP message length %u but only %zu bytes in the "
 		            "record; decoding what is there", mlen, c->len);
@@ -1038,7 +1073,7 @@ bgp4mp_message(struct mrt_reader *r, struct vg_cursor *c, unsigned asz,
 	switch (type) {
 	case BGP_MSG_UPDATE:
 		start_update(r, m + BGP_HEADER_LEN, mlen - BGP_HEADER_LEN, asz,
-		             addpath);
+		             addpath, cut);
 		break;
 	case BGP_MSG_OPEN: {
 		struct bgp_open o;
@@ -1215,7 +1250,7 @@ start_bgp(struct mrt_reader *r)
 		    get_addr(&c, 1, &e->peer_addr) < 0 ||
 		    get_asn(&c, 2, &local_asn) < 0 || get_addr(&c, 1, &local) < 0)
 			goto truncated;
-		start_update(r, c.p, c.len, 2, 0);
+		start_update(r, c.p, c.len, 2, 0, 0);
 		return 0;
 	case MRT_BGP_STATE_CHANGE: {
 		uint16_t o, n;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Install what vigil needs to build, test and benchmark on Debian 12, from
+# Debian's packages only.  Idempotent: does nothing when all is present.
+set -eu
+pkgs=(
+	build-essential pkg-config
+	zlib1g-dev libisal-dev libbz2-dev libzstd-dev liblzma-dev
+	libsqlite3-dev sqlite3
+	clang libclang-rt-14-dev libfuzzer-14-dev
+	bgpdump bzip2 lbzip2 zstd xz-utils gzip time hyperfine python3
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
