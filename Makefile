@@ -6,7 +6,7 @@
 # no Makefile edit.
 
 CC       ?= cc
-OPT      ?= -O2
+OPT      ?= -O3
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter

@@ -35,7 +35,8 @@ struct vg_prefix {
 #define VG_PREFIX_STRLEN 50
 
 /* Write the text of a 4- or 16-byte address into BUF (no NUL); return the
- * number of bytes written.  BUF needs VG_ADDR_STRLEN bytes. */
+ * number of bytes written.  BUF needs VG_ADDR_STRLEN bytes (the IPv4
+ * formatter may scribble up to 16 bytes, past the returned length). */
 size_t vg_ip4_fmt(char *buf, const uint8_t a[4]);
 size_t vg_ip6_fmt(char *buf, const uint8_t a[16]);
 size_t vg_addr_fmt(char *buf, const struct vg_addr *a);

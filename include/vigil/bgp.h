@@ -296,4 +296,151 @@ int bgp_route_refresh_decode(struct bgp_route_refresh *r, const uint8_t *body,
 /* Name of an attribute type ("AS_PATH"), or NULL if unknown. */
 const char *bgp_attr_name(unsigned type);
 
+/* ==== encoding (src/wire/bgp_encode.c) ===============================
+ *
+ * The other direction: build BGP messages into caller buffers.  Nothing is
+ * allocated; every encoder returns the number of bytes written, or -1 when
+ * the result would not fit in CAP (or the input cannot be encoded), in
+ * which case the buffer contents are unspecified.  ASNs are 4-byte
+ * (RFC 6793) unless BGP_ENC_AS2 asks for the 2-byte form.
+ */
+
+/* Which optional fields of a struct bgp_attr_set are set. */
+#define BGP_SET_NEXTHOP4 0x01    /* NEXT_HOP (IPv4 unicast NLRI) */
+#define BGP_SET_NEXTHOP6 0x02    /* IPv6 next hop for MP_REACH_NLRI */
+#define BGP_SET_MED 0x04
+#define BGP_SET_LOCAL_PREF 0x08
+#define BGP_SET_ATOMIC_AGGREGATE 0x10
+#define BGP_SET_AGGREGATOR 0x20
+
+/*
+ * Path attributes to encode.  ORIGIN and AS_PATH are always written (a
+ * NULL or empty PATH is the empty AS_PATH of an iBGP route); the rest only
+ * when their BGP_SET_* bit is in HAS or their count is non-zero.  RAW holds
+ * further attributes already in wire form (flags, type, length, value, one
+ * after another, e.g. built with bgp_attr_put()); they are copied through,
+ * merged in type-code order (RFC 4271 5: attributes are sent in ascending
+ * type order).  RAW must not repeat an attribute the set encodes itself.
+ * Nothing is copied: the set only points at the caller's arrays.
+ */
+struct bgp_attr_set {
+	uint32_t has;          /* BGP_SET_* */
+	uint8_t origin;        /* 0 IGP, 1 EGP, 2 INCOMPLETE */
+	uint8_t nexthop6_len;  /* 16, or 32 with a link-local address */
+	uint8_t nexthop4[4];
+	uint8_t nexthop6[32];
+	uint32_t med;
+	uint32_t local_pref;
+	uint32_t aggregator_as;
+	uint8_t aggregator_addr[4];
+	const struct bgp_path *path;        /* NULL: empty AS_PATH */
+	const uint32_t *communities;        /* RFC 1997, n_communities */
+	uint32_t n_communities;
+	const uint32_t *large_communities;  /* RFC 8092, 3 * n_large words */
+	uint32_t n_large;
+	const uint8_t *raw;                 /* pre-encoded attributes */
+	uint32_t raw_len;
+};
+
+/* Encoding flags. */
+#define BGP_ENC_AS2 0x01     /* 2-byte ASNs: AS_TRANS + AS4_PATH and
+                                AS4_AGGREGATOR (RFC 6793 4.2.2) */
+#define BGP_ENC_MRT_MP 0x02  /* add the abbreviated MP_REACH_NLRI of an MRT
+                                RIB entry (RFC 6396 4.3.4): next-hop
+                                length and next hop (nexthop6) only */
+#define BGP_ENC_ADDPATH 0x04 /* NLRI carry 4-byte path ids (RFC 7911) */
+
+/*
+ * Encode the attribute block of A (no MP_REACH/MP_UNREACH except the MRT
+ * form with BGP_ENC_MRT_MP) into BUF.  This is what an MRT TABLE_DUMP_V2
+ * RIB entry carries: use 0 for IPv4 entries and BGP_ENC_MRT_MP for IPv6
+ * ones.  Returns the length, or -1 if it does not fit in CAP, a RAW block
+ * is malformed, an AS_SET has more than 255 members, or BGP_ENC_MRT_MP is
+ * given without an IPv6 next hop.
+ */
+int bgp_attrs_encode(uint8_t *buf, size_t cap, const struct bgp_attr_set *a,
+                     unsigned flags);
+
+/*
+ * Write one attribute (flags, type, length, value) at BUF, setting the
+ * extended-length flag when LEN > 255.  Returns the bytes written or -1.
+ * For building bgp_attr_set.raw.
+ */
+int bgp_attr_put(uint8_t *buf, size_t cap, uint8_t flags, uint8_t type,
+                 const void *val, size_t len);
+
+/* Bytes an NLRI entry for P takes (with a path id if ADDPATH). */
+size_t bgp_nlri_entry_len(const struct vg_prefix *p, int addpath);
+
+/*
+ * An UPDATE to build.  IPv4 unicast prefixes go in the classic withdrawn
+ * routes and NLRI fields; every other AFI/SAFI in MP_UNREACH_NLRI /
+ * MP_REACH_NLRI (RFC 4760), one AFI/SAFI per message.  Path attributes are
+ * written only when something is announced; IPv4 announcements need
+ * BGP_SET_NEXTHOP4, MP ones BGP_SET_NEXTHOP6 (IPv6) or NEXTHOP4 (IPv4
+ * multicast).  Path ids (BGP_ENC_ADDPATH) come from the *_path_id arrays,
+ * or are 0 where an array is NULL.
+ */
+struct bgp_update_msg {
+	const struct vg_prefix *withdrawn;
+	const uint32_t *withdrawn_path_id;
+	uint32_t n_withdrawn;
+	const struct vg_prefix *announced;
+	const uint32_t *announced_path_id;
+	uint32_t n_announced;
+	const struct bgp_attr_set *attrs; /* required if n_announced > 0 */
+	unsigned flags;                   /* BGP_ENC_AS2, BGP_ENC_ADDPATH */
+};
+
+/*
+ * Encode U as one whole UPDATE message (header included) into BUF; CAP is
+ * also the largest message allowed (pass BGP_MAX_MSG_LEN, or up to
+ * BGP_MAX_EXT_MSG_LEN after RFC 8654 negotiation).  Returns the message
+ * length, or -1 if not everything fits or U cannot be encoded.
+ */
+int bgp_update_encode(uint8_t *buf, size_t cap, const struct bgp_update_msg *u);
+
+/*
+ * Like bgp_update_encode(), but take as many prefixes as fit: the first
+ * *N_WITHDRAWN withdrawals and the first *N_ANNOUNCED announcements of U
+ * (withdrawals first; a prefix of another MP AFI/SAFI than the first one
+ * ends the run).  Call again with the rest.  Returns the message length,
+ * or -1 if not even one prefix fits (or U cannot be encoded).  An empty U
+ * gives the End-of-RIB marker of RFC 4724 (an empty UPDATE).
+ */
+int bgp_update_pack(uint8_t *buf, size_t cap, const struct bgp_update_msg *u,
+                    uint32_t *n_withdrawn, uint32_t *n_announced);
+
+/* Write a 19-byte header for a message of type TYPE and total LEN. */
+void bgp_header_put(uint8_t *buf, uint8_t type, uint16_t len);
+
+/*
+ * OPEN from O (the struct bgp_open_decode() fills): version, my_as,
+ * hold_time, bgp_id and one Capabilities parameter with multiprotocol
+ * (mp[]), route refresh, extended message, graceful restart (flags and time,
+ * no per-AFI entries), 4-octet AS (when as4 != 0) and ADD-PATH (addpath[]).
+ * Use bgp_open_set_asn() to fill my_as/as4 from one ASN.  Returns the
+ * message length or -1.
+ */
+int bgp_open_encode(uint8_t *buf, size_t cap, const struct bgp_open *o);
+
+/* my_as = ASN, or AS_TRANS when it needs 4 bytes; as4 = ASN. */
+void bgp_open_set_asn(struct bgp_open *o, uint32_t asn);
+
+/* KEEPALIVE (19 bytes) or -1. */
+int bgp_keepalive_encode(uint8_t *buf, size_t cap);
+
+/*
+ * NOTIFICATION with N's code, subcode and data.  For Cease/Administrative
+ * Shutdown or Reset (6/2, 6/4) with no data but a shutdown_msg, the
+ * RFC 9003 length-prefixed message is written (at most 255 bytes).
+ * Returns the message length or -1.
+ */
+int bgp_notification_encode(uint8_t *buf, size_t cap,
+                            const struct bgp_notification *n);
+
+/* ROUTE-REFRESH (RFC 2918, RFC 7313 subtype) or -1. */
+int bgp_route_refresh_encode(uint8_t *buf, size_t cap,
+                             const struct bgp_route_refresh *r);
+
 #endif

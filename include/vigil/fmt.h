@@ -22,6 +22,22 @@ struct fmt_bgpdump {
 	char *post;         /* "|lp|med|comm|AG|aggr|\n" */
 	size_t post_len, post_cap;
 	int show_large;     /* bgpdump -l: large communities field */
+	/* "TYPE|time|" of the last record, and "peer|asn|" of recent
+	 * peers: the same for many consecutive lines */
+	const void *head_rec;
+	uint64_t head_index;
+	uint8_t head_etype;
+	char head[64];
+	size_t head_len;
+	struct fmt_peer_slot {
+		uint32_t asn;
+		struct vg_addr addr;
+		uint8_t len;
+		char txt[62];
+	} peers[64];
+	/* AS path and attribute-tail texts by the bytes they come from:
+	 * real feeds repeat both constantly */
+	struct fmt_text_slot *cache;
 };
 
 void fmt_bgpdump_init(struct fmt_bgpdump *f);

@@ -15,26 +15,36 @@ static const char digits2[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+static inline size_t
+u32_digits(uint32_t v)
+{
+	if (v < 100000)
+		return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+	return v < 1000000      ? 6
+	       : v < 10000000   ? 7
+	       : v < 100000000  ? 8
+	       : v < 1000000000 ? 9
+	                        : 10;
+}
+
+/* Count the digits first, then fill from the right two at a time. */
 size_t
 vg_u32_fmt(char *buf, uint32_t v)
 {
-	char tmp[10];
-	size_t n = 0;
+	size_t n = u32_digits(v), i = n;
 
 	while (v >= 100) {
 		uint32_t r = v % 100;
 		v /= 100;
-		tmp[n++] = digits2[r * 2 + 1];
-		tmp[n++] = digits2[r * 2];
+		buf[--i] = digits2[r * 2 + 1];
+		buf[--i] = digits2[r * 2];
 	}
 	if (v >= 10) {
-		tmp[n++] = digits2[v * 2 + 1];
-		tmp[n++] = digits2[v * 2];
+		buf[--i] = digits2[v * 2 + 1];
+		buf[--i] = digits2[v * 2];
 	} else {
-		tmp[n++] = (char)('0' + v);
+		buf[--i] = (char)('0' + v);
 	}
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
 	return n;
 }
 
@@ -56,17 +66,37 @@ u8_fmt(char *buf, unsigned v)
 	return 1;
 }
 
+/* "0.", "1.", ... "255." with their lengths, built once. */
+static char octet_txt[256][4];
+static uint8_t octet_len[256];
+
+__attribute__((constructor)) static void
+octets_init(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		char t[4];
+		size_t n = u8_fmt(t, v);
+		memcpy(octet_txt[v], t, n);
+		octet_txt[v][n] = '.';
+		octet_len[v] = (uint8_t)n;
+	}
+}
+
 size_t
 vg_ip4_fmt(char *buf, const uint8_t a[4])
 {
-	size_t n = u8_fmt(buf, a[0]);
-	buf[n++] = '.';
-	n += u8_fmt(buf + n, a[1]);
-	buf[n++] = '.';
-	n += u8_fmt(buf + n, a[2]);
-	buf[n++] = '.';
-	n += u8_fmt(buf + n, a[3]);
-	return n;
+	size_t n = 0;
+
+	/* Copy four bytes each time (digits and the dot); the next copy
+	 * overwrites what is past the octet. */
+	memcpy(buf, octet_txt[a[0]], 4);
+	n += octet_len[a[0]] + 1u;
+	memcpy(buf + n, octet_txt[a[1]], 4);
+	n += octet_len[a[1]] + 1u;
+	memcpy(buf + n, octet_txt[a[2]], 4);
+	n += octet_len[a[2]] + 1u;
+	memcpy(buf + n, octet_txt[a[3]], 4);
+	return n + octet_len[a[3]];
 }
 
 static size_t
@@ -193,12 +223,11 @@ vg_addr_parse(struct vg_addr *a, const char *s)
 void
 vg_addr_mask(uint8_t *addr, unsigned len, unsigned nbytes)
 {
-	for (unsigned i = 0; i < nbytes; i++) {
-		unsigned bit = i * 8;
-		if (bit >= len)
-			addr[i] = 0;
-		else if (len - bit < 8)
-			addr[i] &= (uint8_t)(0xff00u >> (len - bit));
+	unsigned full = len / 8;
+	if (full < nbytes) {
+		if (len % 8)
+			addr[full++] &= (uint8_t)(0xff00u >> (len % 8));
+		memset(addr + full, 0, nbytes - full);
 	}
 }
 

@@ -115,7 +115,7 @@ problem(struct mrt_reader *r, uint64_t record, uint64_t offset,
 /* Report and clear the decoder diagnostics; BASE is the stream offset
  * their offsets are relative to. */
 static void
-flush_diag(struct mrt_reader *r, uint64_t base)
+flush_diag_slow(struct mrt_reader *r, uint64_t base)
 {
 	for (unsigned i = 0; i < r->diag.n; i++) {
 		const struct vg_problem *q = &r->diag.items[i];
@@ -130,6 +130,13 @@ flush_diag(struct mrt_reader *r, uint64_t base)
 		        msg);
 	}
 	vg_diag_reset(&r->diag);
+}
+
+static inline void
+flush_diag(struct mrt_reader *r, uint64_t base)
+{
+	if (r->diag.n || r->diag.dropped)
+		flush_diag_slow(r, base);
 }
 
 static void
