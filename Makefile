@@ -11,7 +11,7 @@ CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS   := -lisal -lz -lbz2 -lzstd -llzma -lsqlite3 -lpthread -lm
+LDLIBS   := -lisal -lz -lbz2 -lzstd -llzma -lsqlite3 -lmaxminddb -lpthread -lm
 
 ifdef SANITIZER
 BUILD    ?= build-san
@@ -23,7 +23,7 @@ BUILD    ?= build
 endif
 
 LIB_DIRS := src/core src/io src/wire src/fmt src/filter src/rib src/geo \
-            src/detect src/store \
+            src/detect src/store src/scenario src/plot \
             src/collect src/http
 LIB_SRC  := $(filter-out %_test.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC  := $(wildcard src/cli/*.c)

@@ -6,7 +6,7 @@ set -eu
 pkgs=(
 	build-essential pkg-config
 	zlib1g-dev libisal-dev libbz2-dev libzstd-dev liblzma-dev
-	libsqlite3-dev sqlite3
+	libsqlite3-dev sqlite3 libmaxminddb-dev
 	clang libclang-rt-14-dev libfuzzer-14-dev
 	bgpdump bzip2 lbzip2 zstd xz-utils gzip time hyperfine python3
 )

@@ -9,6 +9,8 @@
 #define EXIT_USAGE 2    /* bad command line, or a file could not be read */
 
 int cmd_dump(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_scenario(int argc, char **argv);
 
 extern const char *vigil_progname;
 

@@ -19,6 +19,8 @@ static const char usage[] =
     "Commands:\n"
     "  dump      decode MRT archives (RouteViews, RIPE RIS) to text:\n"
     "            bgpdump -m compatible lines or JSON, with filters\n"
+    "  replay    run archives through the routing state and detectors;\n"
+    "            signals and events to a database, events printed\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -46,6 +48,10 @@ main(int argc, char **argv)
 			char *av[] = {argv[2], "--help", NULL};
 			if (strcmp(argv[2], "dump") == 0)
 				return cmd_dump(2, av);
+			if (strcmp(argv[2], "replay") == 0)
+				return cmd_replay(2, av);
+			if (strcmp(argv[2], "scenario") == 0)
+				return cmd_scenario(2, av);
 		}
 		fputs(usage, stdout);
 		return EXIT_CLEAN;
@@ -56,6 +62,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "scenario") == 0)
+		return cmd_scenario(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s' (try `vigil --help`)\n",
 	        cmd);
 	return EXIT_USAGE;

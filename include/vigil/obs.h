@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The observatory: routing elements in, per-entity signals and events out.
+ *
+ * Feed it elements in time order (obs_elem) from any number of collectors;
+ * it keeps the routing state (struct rib), attributes every prefix to its
+ * entities (countries by geolocation of its address space, origin ASes,
+ * and for each country the upstream AS its routes cross), and at the end
+ * of every time bin computes each entity's signal (visible /24s and /48s,
+ * prefixes, origins, announcements, withdrawals, path changes, flaps) and
+ * runs the detectors.  Results go to the sink callbacks.  Everything is
+ * deterministic: entities are visited in a fixed order.
+ */
+#ifndef VIGIL_OBS_H
+#define VIGIL_OBS_H
+
+#include <stdint.h>
+
+#include "vigil/elem.h"
+#include "vigil/entity.h"
+#include "vigil/geo.h"
+#include "vigil/rib.h"
+
+struct obs_opts {
+	uint32_t bin_len;        /* seconds, default 300 */
+	struct rib_opts rib;
+	/* outage detector */
+	uint32_t window_bins;    /* baseline window, default 288 (24 h) */
+	uint32_t warmup_bins;    /* bins of history before detecting, 12 */
+	double outage_warning;   /* fraction of the baseline lost, 0.2 */
+	double outage_critical;  /* 0.5 */
+	double restore_ratio;    /* back above (1 - warning * this), 0.5 */
+	uint32_t min_bins;       /* bins a drop must last, default 2 */
+	double min_units;        /* smallest baseline considered, 1 */
+	/* instability detector */
+	double inst_score;       /* robust z to flag a bin, default 8 */
+	double inst_critical;    /* robust z for critical, default 20 */
+	uint32_t inst_min;       /* events in a bin to flag it, default 10 */
+	uint32_t inst_gap_bins;  /* quiet bins that end an episode, 3 */
+	uint32_t evidence_max;   /* evidence items kept per event, 256 */
+	int asn_entities;        /* track origin-AS entities, default 1 */
+};
+
+void obs_opts_default(struct obs_opts *o);
+
+/* Where results go.  Callbacks may be NULL. */
+struct obs_sink {
+	void *ctx;
+	/* the signals of one bin, sorted by entity */
+	void (*signals)(void *ctx, const struct vg_signal *s, size_t n);
+	/* an event opened, changed (deeper, more evidence) or closed */
+	void (*event)(void *ctx, const struct vg_event *ev);
+	/* a new entity seen (for names) */
+	void (*entity)(void *ctx, const struct vg_entity *e, const char *name);
+};
+
+struct obs;
+
+/* GEO must stay valid for the observatory's life. */
+struct obs *obs_new(const struct obs_opts *o, const struct geo_db *geo,
+                    const struct obs_sink *sink);
+void obs_free(struct obs *ob);
+
+/* One element from COLLECTOR.  Elements older than the current bin are
+ * applied to the state but counted in the current bin.  0, -1 (memory). */
+int obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e);
+
+/* A TABLE_DUMP_V2 RIB dump of COLLECTOR starts / ends. */
+void obs_dump_begin(struct obs *ob, const char *collector);
+void obs_dump_end(struct obs *ob, const char *collector);
+
+/* Close every bin that ends at or before T. */
+void obs_advance(struct obs *ob, uint32_t t);
+
+/* Close the current bin (end of input).  Open events stay open: the end
+ * of the data is not a restoration. */
+void obs_finish(struct obs *ob);
+
+struct obs_stats {
+	uint64_t elems, bins, events, signals;
+	uint64_t entities;
+	struct rib_stats rib;
+	uint64_t bytes_obs;
+};
+void obs_stats(const struct obs *ob, struct obs_stats *st);
+
+/* The routing state (read-only use). */
+struct rib *obs_rib(struct obs *ob);
+
+#endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Routing state: every collector peer's routes, built from RIB dumps and
+ * updates, and the visibility of each prefix across full-feed peers.
+ *
+ *  - Peers are identified by (collector, peer address, peer AS).
+ *  - Prefixes live in one table (hash on the prefix); each holds a small
+ *    array of routes (peer, AS path); AS paths are interned with reference
+ *    counts, so a route costs 8 bytes plus its share of the array.
+ *  - A session leaving Established keeps the peer's routes but marks the
+ *    peer down: a down peer counts neither for nor against visibility.
+ *    When it comes back, routes it does not re-announce within the grace
+ *    period are dropped (as RFC 4724 treats stale routes).  So a flapping
+ *    session or a re-sent table changes nothing that was not changed.
+ *  - A RIB dump resynchronises its collector: routes of the dump's peers
+ *    that the dump does not contain are dropped when the dump ends.
+ *  - A peer is full-feed for IPv4 (IPv6) when it holds at least
+ *    full_v4 (full_v6) routes of that family.  A prefix is visible when at
+ *    least visible_ratio of the distinct ASNs of the full-feed peers that
+ *    are up route it (IODA counts ASNs, not sessions).
+ *
+ * Changes are reported to the caller per element (rib_apply) and per
+ * prefix (the dirty list), so the observatory can count events and
+ * recompute only what changed.
+ */
+#ifndef VIGIL_RIB_H
+#define VIGIL_RIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/addr.h"
+#include "vigil/bgp.h"
+#include "vigil/elem.h"
+
+struct rib_opts {
+	uint32_t full_v4;     /* default 400000 */
+	uint32_t full_v6;     /* default 10000 */
+	double visible_ratio; /* default 0.5 */
+	uint32_t stale_grace; /* seconds, default 900 */
+};
+
+void rib_opts_default(struct rib_opts *o);
+
+struct rib_route {
+	uint16_t peer;
+	uint16_t gen;  /* the peer's session generation that confirmed it */
+	uint32_t path; /* interned path id */
+};
+
+/* Prefix flags */
+#define RIB_PFX_DIRTY 0x01   /* routes changed since the last recompute */
+#define RIB_PFX_VISIBLE 0x02 /* visible after the last recompute */
+
+struct rib_pfx {
+	struct vg_prefix p;
+	uint8_t flags;
+	uint16_t nroutes, cap;
+	uint16_t seen_asns;  /* distinct full-feed up ASNs routing it */
+	uint32_t last_wd;    /* time of the last withdrawal, for flaps */
+	uint32_t last_ann;   /* time of the last announcement */
+	struct rib_route *routes;
+	uint32_t user;       /* free for the caller (observatory slot) */
+};
+
+struct rib_peer {
+	char collector[32];
+	struct vg_addr addr;
+	uint32_t asn;
+	uint16_t asn_idx;   /* dense index of asn among all peers */
+	uint16_t gen;       /* session generation */
+	uint8_t up;
+	uint8_t full_v4, full_v6;
+	uint8_t in_dump;    /* routes being refreshed by a RIB dump */
+	uint32_t n_v4, n_v6;   /* routes held */
+	uint32_t up_since;     /* when the session came up (for the grace) */
+	uint32_t last_change;
+	int stale_pending;     /* unconfirmed routes may remain */
+};
+
+enum rib_change {
+	RIB_NONE = 0,
+	RIB_NEW,     /* a route the peer did not have */
+	RIB_PATH,    /* the peer's path for the prefix changed */
+	RIB_DUP,     /* the same route again (or a stale one confirmed) */
+	RIB_WD,      /* the peer's route was removed */
+	RIB_WD_NONE, /* withdrawal of a route the peer did not have */
+};
+
+struct rib_change_info {
+	uint8_t change;    /* enum rib_change */
+	uint8_t flap;      /* the prefix was withdrawn and re-announced (or
+	                      the reverse) within FLAP_WINDOW */
+	uint32_t pfx;      /* prefix id */
+	uint32_t old_path; /* path before (0 if none) */
+	uint32_t new_path; /* path after (0 if withdrawn) */
+};
+
+struct rib;
+
+struct rib *rib_new(const struct rib_opts *o);
+void rib_free(struct rib *r);
+
+/* The peer id for (collector, addr, asn), created on first use; -1 if the
+ * peer table is full (65535 peers). */
+int rib_peer_id(struct rib *r, const char *collector,
+                const struct vg_addr *addr, uint32_t asn);
+const struct rib_peer *rib_peer(const struct rib *r, unsigned id);
+unsigned rib_npeers(const struct rib *r);
+
+/*
+ * Apply a RIB entry, announcement or withdrawal of PEER (E->type).  FLAP
+ * detection uses FLAP_WINDOW seconds (the bin length).  Returns 0, or -1
+ * out of memory.
+ */
+int rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
+              uint32_t flap_window, struct rib_change_info *out);
+
+/* A session state change of PEER at time T (MRT STATE_CHANGE). */
+void rib_peer_state(struct rib *r, unsigned peer, unsigned new_state,
+                    uint32_t t);
+
+/* A RIB dump of COLLECTOR starts / ends.  Between the two, rib_apply of
+ * RIB elements refreshes routes; at the end, routes of peers that appeared
+ * in the dump and were not refreshed are dropped (and their prefixes
+ * marked dirty).  Returns the number of routes dropped. */
+void rib_dump_begin(struct rib *r, const char *collector);
+uint64_t rib_dump_end(struct rib *r, const char *collector);
+
+/* Drop routes of peers whose grace period after coming up has passed at
+ * time NOW.  Returns the number dropped. */
+uint64_t rib_expire_stale(struct rib *r, uint32_t now);
+
+/* Re-evaluate which peers are full-feed.  Returns 1 if the set of
+ * full-feed up ASNs changed (every prefix is then marked dirty). */
+int rib_update_full_feed(struct rib *r);
+
+/* Number of distinct full-feed up ASNs for AFI (the visibility
+ * denominator). */
+unsigned rib_full_asns(const struct rib *r, unsigned afi);
+
+/*
+ * Recompute the visibility of prefix ID (seen_asns, VISIBLE flag) and
+ * clear its DIRTY flag.  Returns 1 if VISIBLE changed.
+ */
+int rib_recompute(struct rib *r, uint32_t id);
+
+/* Take the dirty prefix list: *IDS valid until the next rib call. */
+void rib_take_dirty(struct rib *r, const uint32_t **ids, size_t *n);
+
+uint32_t rib_npfx(const struct rib *r);
+struct rib_pfx *rib_pfx(struct rib *r, uint32_t id);
+
+/* Interned paths. */
+uint32_t rib_path_origin(const struct rib *r, uint32_t path);
+const uint32_t *rib_path_asns(const struct rib *r, uint32_t path,
+                              uint32_t *n);
+/* Text of a path ("1 2 {3,4}"), NUL-terminated, truncated to LEN. */
+size_t rib_path_text(const struct rib *r, uint32_t path, char *buf,
+                     size_t len);
+/* Hold / release a reference on a path so its id stays valid after the
+ * routes using it are gone (evidence keeps sample paths this way). */
+void rib_path_ref(struct rib *r, uint32_t path);
+void rib_path_unref(struct rib *r, uint32_t path);
+/* Number of path ids that can exist now (for callers' side tables). */
+uint32_t rib_path_capacity(const struct rib *r);
+
+/* Does the route come from a peer that is up and full-feed for AFI? */
+int rib_route_counts(const struct rib *r, const struct rib_route *rt,
+                     unsigned afi);
+
+struct rib_stats {
+	uint64_t routes;       /* routes held */
+	uint64_t prefixes;
+	uint64_t paths;        /* distinct interned paths */
+	uint64_t bytes_routes; /* route arrays */
+	uint64_t bytes_prefixes;
+	uint64_t bytes_paths;
+	uint64_t bytes_index;  /* prefix hash */
+};
+
+void rib_stats(const struct rib *r, struct rib_stats *st);
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The vigil database: one SQLite file (WAL mode) holding a run's peers,
+ * entities, per-bin signals and events with their evidence.  `vigil replay`
+ * and `vigil collect` write it; `vigil events/status/signals/plot` and
+ * `vigil serve` read it, also while it is being written.  This is the only
+ * module that includes sqlite3.h; the schema is documented in
+ * src/store/schema.sql and README.md.
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/addr.h"
+#include "vigil/entity.h"
+
+struct vg_store;
+
+#define STORE_RDONLY 0x1 /* open an existing database read-only */
+#define STORE_CREATE 0x2 /* create it (and the schema) if missing */
+
+/* Open PATH.  NULL with a reason in ERR on failure. */
+struct vg_store *store_open(const char *path, int flags, char *err,
+                            size_t errlen);
+void store_close(struct vg_store *s);
+
+/* The last SQLite error as text (for messages). */
+const char *store_error(const struct vg_store *s);
+
+/* Group writes (signals of one bin, an event) in one transaction. */
+int store_begin(struct vg_store *s);
+int store_commit(struct vg_store *s);
+
+/* Key/value metadata about the run (bin length, inputs, options, ...). */
+int store_set_meta(struct vg_store *s, const char *key, const char *value);
+/* Copy the value of KEY into BUF; 0, or -1 if absent. */
+int store_get_meta(struct vg_store *s, const char *key, char *buf,
+                   size_t len);
+
+struct store_peer {
+	char collector[32];
+	struct vg_addr addr;
+	uint32_t asn;
+	uint32_t v4_routes, v6_routes; /* routes held at the last update */
+	uint8_t full_v4, full_v6;      /* full-feed now */
+	uint8_t up;                    /* session up */
+	uint32_t last_change;          /* Unix seconds */
+};
+
+/* Insert or update a peer (keyed by collector, addr, asn). */
+int store_put_peer(struct vg_store *s, const struct store_peer *p);
+
+/* Name an entity ("North Korea", "STAR-KP"); insert or update. */
+int store_put_entity(struct vg_store *s, const struct vg_entity *e,
+                     const char *name);
+
+/* Append (or replace: same entity and bin) signal rows. */
+int store_put_signals(struct vg_store *s, const struct vg_signal *sig,
+                      size_t n);
+
+/* Insert or update an event by its id, replacing its evidence. */
+int store_put_event(struct vg_store *s, const struct vg_event *ev);
+
+/* ---- queries (callbacks return 0 to go on, non-zero to stop) ---- */
+
+struct store_event_query {
+	const struct vg_entity *ent; /* NULL = any */
+	int ent_prefix_only;         /* with ent: also upstream:CC:* of a
+	                                country */
+	uint8_t kind;                /* 0 = any */
+	uint8_t min_level;           /* 0 = any */
+	uint32_t since, until;       /* overlap with [since, until]; 0 = open */
+	int open_only;               /* only events without an end */
+	uint32_t limit, offset;      /* paging; limit 0 = no limit */
+	int with_evidence;           /* load evidence (else n_evidence only) */
+};
+
+typedef int (*store_event_fn)(void *ctx, const struct vg_event *ev);
+typedef int (*store_signal_fn)(void *ctx, const struct vg_signal *sig);
+
+/* Events matching Q, newest start first.  Returns 0 or -1. */
+int store_query_events(struct vg_store *s, const struct store_event_query *q,
+                       store_event_fn fn, void *ctx);
+
+/* One event by id (evidence included); 1 found, 0 not, -1 error.  The
+ * event's evidence array is malloc'ed: free it with store_event_free. */
+int store_get_event(struct vg_store *s, uint64_t id, struct vg_event *ev);
+void store_event_free(struct vg_event *ev);
+
+/* Signals of ENT in [from, until], oldest first. */
+int store_query_signals(struct vg_store *s, const struct vg_entity *ent,
+                        uint32_t from, uint32_t until, store_signal_fn fn,
+                        void *ctx);
+
+/* Entities whose text or name contains Q (case-insensitive); NULL = all.
+ * fn gets the entity and its name (may be ""). */
+typedef int (*store_entity_fn)(void *ctx, const struct vg_entity *e,
+                               const char *name);
+int store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
+                         store_entity_fn fn, void *ctx);
+
+/* Time range covered by signals: 0, or -1 if there are none. */
+int store_time_range(struct vg_store *s, uint32_t *first, uint32_t *last);
+
+/* The name of ENT into BUF ("" if it has none): 1 if the entity is in the
+ * database, 0 if not, -1 on error. */
+int store_entity_name(struct vg_store *s, const struct vg_entity *e,
+                      char *buf, size_t len);
+
+/* The latest signal of ENT whose bin starts at or before AT: 1 found (in
+ * SIG), 0 none, -1 error. */
+int store_signal_at(struct vg_store *s, const struct vg_entity *ent,
+                    uint32_t at, struct vg_signal *sig);
+
+/* The upstream entities of country CC (upstream:CC:*), by AS number; fn as
+ * for store_query_entities. */
+int store_query_upstreams(struct vg_store *s, const char *cc,
+                          store_entity_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private structures of the observatory (obs.c) and its detectors
+ * (detector.c).  Not part of the public API.
+ */
+#ifndef VIGIL_DETECT_IMPL_H
+#define VIGIL_DETECT_IMPL_H
+
+#include <stdint.h>
+
+#include "vigil/obs.h"
+
+#define OBS_MAX_CC 4    /* countries one prefix is attributed to */
+#define OBS_MAX_MEMB 6 /* origin/upstream entities of one prefix */
+
+/* Detector state of one entity (allocated when it first has data). */
+struct det {
+	uint32_t *hist;     /* visibility metric, ring of window_bins */
+	uint32_t *ihist;    /* instability counts, ring of window_bins */
+	uint32_t n;         /* entries filled (<= window) */
+	uint32_t pos;       /* next write position */
+	uint32_t same_run;  /* latest bins equal to the one before them */
+	uint32_t inz;       /* latest bins with a zero instability count */
+	uint8_t use_v6;     /* metric is v6 units (entity has no IPv4) */
+	uint8_t seen_v4;
+	double base;        /* cached baseline */
+	uint32_t base_age;  /* bins since the baseline was computed */
+	double imed, imad;  /* cached instability median / MAD */
+	uint32_t iage;
+	/* outage */
+	uint32_t pend;      /* consecutive bins below the warning level */
+	uint32_t pend_start;
+	double pend_min;
+	struct vg_event out; /* the open outage (out.id != 0) */
+	double frozen_base;
+	/* instability */
+	struct vg_event inst; /* the open instability episode */
+	uint32_t quiet;       /* bins since the last flagged one */
+	uint32_t last_flag;   /* start of the last flagged bin */
+};
+
+struct ent {
+	uint64_t key;
+	struct vg_entity id;
+	geo_cc cc;
+	uint8_t dirty;   /* a member's visibility changed: recount */
+	uint8_t active;  /* has had data: emit signals */
+	uint8_t touched; /* counters non-zero this bin */
+	uint8_t changed; /* recounted this bin */
+	uint32_t *mem;   /* member prefix ids */
+	uint32_t nmem, capmem;
+	uint32_t ann, wd, pc, flaps;
+	uint64_t v4, v6;
+	uint32_t npfx, norig;
+	uint32_t stamp;
+	uint64_t last_v4, last_v6; /* values last emitted */
+	uint32_t last_emit_npfx;
+	struct det *det;
+};
+
+struct opfx {
+	uint8_t init;
+	uint8_t ncc;
+	uint8_t nmemb;
+	geo_cc cc[OBS_MAX_CC];
+	uint32_t cc_ent[OBS_MAX_CC];
+	uint32_t memb[OBS_MAX_MEMB]; /* origin and upstream entities */
+	uint32_t flap_bin;           /* bin index + 1 when last counted */
+	uint32_t sample_path;        /* a path it had (referenced) */
+	uint32_t last_visible;       /* end of the last bin it was visible */
+	uint32_t lost_at;            /* start of the bin it went invisible */
+};
+
+struct path_up {
+	geo_cc cc;
+	uint32_t up;
+	uint32_t gen;
+};
+
+struct ivl {
+	uint64_t first, n;
+};
+
+struct obs {
+	struct obs_opts o;
+	struct obs_sink sink;
+	const struct geo_db *geo;
+	struct rib *rib;
+
+	struct ent *ents;
+	uint32_t nents, cap_ents;
+	uint32_t *ent_slots;
+	uint32_t ent_mask;
+	uint32_t *order; /* entity ids sorted by entity */
+	uint32_t norder, cap_order;
+	int order_dirty;
+	uint32_t stamp;
+
+	struct opfx *opfx; /* by rib prefix id */
+	uint32_t cap_opfx;
+	struct path_up *pup; /* by rib path id */
+	uint32_t cap_pup, pup_gen;
+
+	struct ivl *iv4, *iv6;
+	uint32_t niv4, niv6, capiv4, capiv6;
+
+	struct vg_signal *sig; /* this bin's signals */
+	uint32_t nsig, capsig;
+	struct vg_evidence *ev_scratch;
+	uint32_t cap_ev;
+
+	int started;
+	uint32_t bin_end;
+	uint32_t bin_index;
+	uint64_t elems, bins, signals;
+	uint64_t next_event_id;
+};
+
+uint32_t obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn);
+uint32_t obs_ent_find(const struct obs *ob, unsigned kind, geo_cc cc,
+                      uint32_t asn);
+uint32_t obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc);
+
+/* detector.c: run the detectors for entity EI at the end of the bin that
+ * started at BIN_START, and append its signal to ob->sig. */
+void det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start);
+void det_free(struct ent *e);
+uint64_t det_memory(const struct ent *e);
+
+#endif

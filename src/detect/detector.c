@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The detectors, run for every entity at the end of every bin.
+ *
+ * Outage: the entity's visible address space (IPv4 /24s, or IPv6 /48s for
+ * an IPv6-only entity) against its own recent history: the baseline is the
+ * median of the last window_bins bins (after warmup_bins of history).  A
+ * bin below (1 - outage_warning) x baseline starts a pending drop; after
+ * min_bins such bins the outage opens, dated back to its first bin, with
+ * the baseline frozen at its value before the drop.  The level is critical
+ * once the loss reaches outage_critical.  The outage ends (restoration) in
+ * the first bin back above (1 - outage_warning x restore_ratio) x baseline.
+ * Depth is the largest fraction lost; severity = depth x duration in hours.
+ * Small entities count: losing 1 of North Korea's 4 /24s is a 25% drop.
+ *
+ * Instability: per bin, withdrawals + path changes + flaps of the entity,
+ * against the median and MAD of the same count over the window (a robust z
+ * score, MAD floored at 1).  A bin with at least inst_min events and a
+ * score of inst_score or more is flagged; flagged bins less than
+ * inst_gap_bins apart form one episode (event).
+ *
+ * Medians are recomputed only when the window changed, and at most every
+ * few bins otherwise, so an idle entity costs a few comparisons per bin.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_impl.h"
+
+#define RECOMPUTE_BINS 6
+#define KEYFRAME_BINS 12
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+median_u32(const uint32_t *v, uint32_t n, uint32_t *scratch)
+{
+	if (n == 0)
+		return 0;
+	memcpy(scratch, v, n * sizeof(uint32_t));
+	qsort(scratch, n, sizeof(uint32_t), u32_cmp);
+	if (n % 2)
+		return scratch[n / 2];
+	return (scratch[n / 2 - 1] + (double)scratch[n / 2]) / 2;
+}
+
+static double
+mad_u32(const uint32_t *v, uint32_t n, double med, uint32_t *scratch)
+{
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		double d = fabs(v[i] - med);
+		scratch[i] = (uint32_t)(d * 2 + 0.5); /* half-unit precision */
+	}
+	qsort(scratch, n, sizeof(uint32_t), u32_cmp);
+	double m = n % 2 ? scratch[n / 2]
+	                 : (scratch[n / 2 - 1] + (double)scratch[n / 2]) / 2;
+	return m / 2;
+}
+
+static struct det *
+det_get(struct obs *ob, struct ent *e)
+{
+	if (e->det)
+		return e->det;
+	struct det *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->hist = calloc(ob->o.window_bins, sizeof(uint32_t));
+	d->ihist = calloc(ob->o.window_bins, sizeof(uint32_t));
+	if (d->hist == NULL || d->ihist == NULL) {
+		free(d->hist);
+		free(d->ihist);
+		free(d);
+		return NULL;
+	}
+	d->use_v6 = e->v4 == 0 && e->v6 > 0;
+	d->base = NAN;
+	e->det = d;
+	return d;
+}
+
+void
+det_free(struct ent *e)
+{
+	struct det *d = e->det;
+	if (d == NULL)
+		return;
+	free(d->out.evidence);
+	free(d->inst.evidence);
+	free(d->hist);
+	free(d->ihist);
+	free(d);
+	e->det = NULL;
+}
+
+uint64_t
+det_memory(const struct ent *e)
+{
+	return e->det ? sizeof(struct det) + 2u * 288u * 4u : 0;
+}
+
+static void
+emit_event(struct obs *ob, const struct vg_event *ev)
+{
+	if (ob->sink.event)
+		ob->sink.event(ob->sink.ctx, ev);
+}
+
+/* ---- evidence ---------------------------------------------------------- */
+
+static void
+add_ev(struct vg_event *ev, uint32_t max, const struct vg_evidence *it)
+{
+	ev->n_evidence_total++;
+	if (ev->n_evidence >= max)
+		return;
+	struct vg_evidence *n = realloc(ev->evidence,
+	                                (ev->n_evidence + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	ev->evidence = n;
+	ev->evidence[ev->n_evidence++] = *it;
+}
+
+static int
+ev_has_asn(const struct vg_event *ev, uint8_t what, uint32_t asn)
+{
+	for (uint32_t i = 0; i < ev->n_evidence; i++)
+		if (ev->evidence[i].what == what && ev->evidence[i].asn == asn)
+			return 1;
+	return 0;
+}
+
+/*
+ * Evidence of an outage: the entity's member prefixes that are invisible
+ * now and were lost since SINCE, each with its origin, the upstream it was
+ * seen through and a sample path; then the distinct origins and upstreams.
+ */
+static void
+outage_evidence(struct obs *ob, struct ent *e, struct vg_event *ev,
+                uint32_t since)
+{
+	uint32_t max = ob->o.evidence_max;
+	free(ev->evidence);
+	ev->evidence = NULL;
+	ev->n_evidence = ev->n_evidence_total = 0;
+
+	/* prefixes first, in address order for stable output */
+	uint32_t *lost = NULL, nlost = 0;
+	for (uint32_t i = 0; i < e->nmem; i++) {
+		uint32_t id = e->mem[i];
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		struct opfx *o = &ob->opfx[id];
+		if ((x->flags & RIB_PFX_VISIBLE) || o->lost_at < since ||
+		    o->lost_at == 0)
+			continue;
+		uint32_t *nl = realloc(lost, (nlost + 1) * sizeof(*nl));
+		if (nl == NULL)
+			break;
+		lost = nl;
+		lost[nlost++] = id;
+	}
+	/* sort by prefix */
+	for (uint32_t i = 1; i < nlost; i++) {
+		uint32_t v = lost[i], j = i;
+		const struct vg_prefix *pv = &rib_pfx(ob->rib, v)->p;
+		while (j > 0) {
+			const struct vg_prefix *pj = &rib_pfx(ob->rib, lost[j - 1])->p;
+			int c = pj->afi != pv->afi ? pj->afi - pv->afi
+			                           : memcmp(pj->addr, pv->addr, 16);
+			if (c == 0)
+				c = pj->len - pv->len;
+			if (c <= 0)
+				break;
+			lost[j] = lost[j - 1];
+			j--;
+		}
+		lost[j] = v;
+	}
+	geo_cc cc = e->cc;
+	for (uint32_t i = 0; i < nlost; i++) {
+		struct opfx *o = &ob->opfx[lost[i]];
+		struct vg_evidence it;
+		memset(&it, 0, sizeof(it));
+		it.what = 'p';
+		vg_prefix_str(&rib_pfx(ob->rib, lost[i])->p, it.text);
+		it.asn = rib_path_origin(ob->rib, o->sample_path);
+		it.upstream = obs_path_upstream(ob, o->sample_path,
+		                                cc ? cc : o->cc[0]);
+		rib_path_text(ob->rib, o->sample_path, it.path, sizeof(it.path));
+		add_ev(ev, max, &it);
+	}
+	uint32_t nprefix_items = ev->n_evidence;
+	for (uint32_t i = 0; i < nprefix_items; i++) {
+		struct vg_evidence o = ev->evidence[i], it;
+		memset(&it, 0, sizeof(it));
+		if (o.asn && !ev_has_asn(ev, 'o', o.asn)) {
+			it.what = 'o';
+			it.asn = o.asn;
+			add_ev(ev, max + 64, &it);
+		}
+		if (o.upstream && !ev_has_asn(ev, 'u', o.upstream)) {
+			memset(&it, 0, sizeof(it));
+			it.what = 'u';
+			it.asn = o.upstream;
+			add_ev(ev, max + 64, &it);
+		}
+	}
+	/* n_evidence_total counts prefixes lost, the meaningful total */
+	ev->n_evidence_total = nlost + (ev->n_evidence - nprefix_items);
+	free(lost);
+}
+
+/* Evidence of instability: members that changed in the bin. */
+static void
+instability_evidence(struct obs *ob, struct ent *e, struct vg_event *ev,
+                     uint32_t bin_start)
+{
+	uint32_t max = ob->o.evidence_max;
+	for (uint32_t i = 0; i < e->nmem; i++) {
+		uint32_t id = e->mem[i];
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		if (x->last_wd < bin_start && x->last_ann < bin_start)
+			continue;
+		char txt[VG_PREFIX_STRLEN];
+		vg_prefix_str(&x->p, txt);
+		int dup = 0;
+		for (uint32_t k = 0; k < ev->n_evidence && !dup; k++)
+			dup = ev->evidence[k].what == 'p' &&
+			      strcmp(ev->evidence[k].text, txt) == 0;
+		if (dup)
+			continue;
+		struct opfx *o = &ob->opfx[id];
+		struct vg_evidence it;
+		memset(&it, 0, sizeof(it));
+		it.what = 'p';
+		memcpy(it.text, txt, sizeof(txt));
+		it.asn = rib_path_origin(ob->rib, o->sample_path);
+		it.upstream = obs_path_upstream(ob, o->sample_path,
+		                                e->cc ? e->cc : o->cc[0]);
+		rib_path_text(ob->rib, o->sample_path, it.path, sizeof(it.path));
+		add_ev(ev, max, &it);
+	}
+}
+
+/* ---- the detectors ----------------------------------------------------- */
+
+static void
+push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
+{
+	uint32_t w = ob->o.window_bins;
+	uint32_t prev = d->n ? d->hist[(d->pos + w - 1) % w] : v;
+	if (v != prev || d->n == 0)
+		d->same_run = 0;
+	else
+		d->same_run++;
+	if (x)
+		d->inz = 0;
+	else
+		d->inz++;
+	d->hist[d->pos] = v;
+	d->ihist[d->pos] = x;
+	d->pos = (d->pos + 1) % w;
+	if (d->n < w)
+		d->n++;
+}
+
+static double
+baseline(struct obs *ob, struct det *d, uint32_t v)
+{
+	/* constant window: the median is that value */
+	if (d->n > 0 && d->same_run + 1 >= d->n) {
+		d->base = d->hist[(d->pos + ob->o.window_bins - 1) %
+		                  ob->o.window_bins];
+		d->base_age = 0;
+		return d->base;
+	}
+	if (isnan(d->base) || d->base_age >= RECOMPUTE_BINS ||
+	    v < d->base * (1 - ob->o.outage_warning)) {
+		uint32_t scratch[4096];
+		uint32_t n = d->n < 4096 ? d->n : 4096;
+		d->base = median_u32(d->hist, n, scratch);
+		d->base_age = 0;
+	} else {
+		d->base_age++;
+	}
+	return d->base;
+}
+
+static void
+outage_step(struct obs *ob, struct ent *e, struct det *d, uint32_t v,
+            uint32_t x, uint32_t bin_start, int ready)
+{
+	const struct obs_opts *o = &ob->o;
+	struct vg_event *ev = &d->out;
+
+	if (ev->id == 0) {
+		double base = ready ? baseline(ob, d, v) : NAN;
+		if (ready && base >= o->min_units &&
+		    v < base * (1 - o->outage_warning) - 1e-9) {
+			if (d->pend == 0) {
+				d->pend_start = bin_start;
+				d->pend_min = v;
+				d->frozen_base = base;
+			}
+			d->pend++;
+			if (v < d->pend_min)
+				d->pend_min = v;
+			if (d->pend >= o->min_bins) {
+				memset(ev, 0, sizeof(*ev));
+				ev->id = ++ob->next_event_id;
+				ev->ent = e->id;
+				ev->kind = VG_EVENT_OUTAGE;
+				ev->start = d->pend_start;
+				ev->baseline = d->frozen_base;
+				ev->bottom = d->pend_min;
+				ev->depth = (d->frozen_base - d->pend_min) /
+				            d->frozen_base;
+				ev->level = ev->depth >= o->outage_critical - 1e-9
+				                ? VG_LEVEL_CRITICAL
+				                : VG_LEVEL_WARNING;
+				ev->severity = ev->depth *
+				               (bin_start + o->bin_len - ev->start) /
+				               3600.0;
+				outage_evidence(ob, e, ev, d->pend_start);
+				emit_event(ob, ev);
+			}
+			return; /* the drop does not enter the history */
+		}
+		d->pend = 0;
+		push(ob, d, v, x);
+		return;
+	}
+
+	/* an open outage */
+	double base = d->frozen_base;
+	double depth = (base - v) / base;
+	int changed = 0;
+	if (v < ev->bottom) {
+		ev->bottom = v;
+		ev->depth = (base - v) / base;
+		changed = 1;
+		outage_evidence(ob, e, ev, ev->start);
+	}
+	if (depth >= o->outage_critical - 1e-9 && ev->level < VG_LEVEL_CRITICAL) {
+		ev->level = VG_LEVEL_CRITICAL;
+		changed = 1;
+	}
+	if (v >= base * (1 - o->outage_warning * o->restore_ratio) - 1e-9) {
+		ev->end = bin_start;
+		ev->severity = ev->depth * (ev->end - ev->start) / 3600.0;
+		emit_event(ob, ev);
+		free(ev->evidence);
+		memset(ev, 0, sizeof(*ev));
+		d->pend = 0;
+		push(ob, d, v, x);
+		return;
+	}
+	ev->severity = ev->depth * (bin_start + o->bin_len - ev->start) / 3600.0;
+	if (changed)
+		emit_event(ob, ev);
+}
+
+static double
+instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
+                 uint32_t bin_start, int ready)
+{
+	const struct obs_opts *o = &ob->o;
+	struct vg_event *ev = &d->inst;
+	double score = NAN;
+
+	if (ready) {
+		if (d->inz >= d->n) {
+			d->imed = d->imad = 0;
+			d->iage = 0;
+		} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0 ||
+		           x > d->imed) {
+			uint32_t scratch[4096];
+			uint32_t n = d->n < 4096 ? d->n : 4096;
+			d->imed = median_u32(d->ihist, n, scratch);
+			d->imad = mad_u32(d->ihist, n, d->imed, scratch);
+			d->iage = 1;
+		} else {
+			d->iage++;
+		}
+		double spread = 1.4826 * d->imad;
+		if (spread < 1)
+			spread = 1;
+		score = (x - d->imed) / spread;
+	}
+	int flagged = ready && x >= o->inst_min && score >= o->inst_score;
+	if (flagged) {
+		d->quiet = 0;
+		d->last_flag = bin_start;
+		if (ev->id == 0) {
+			memset(ev, 0, sizeof(*ev));
+			ev->id = ++ob->next_event_id;
+			ev->ent = e->id;
+			ev->kind = VG_EVENT_INSTABILITY;
+			ev->start = bin_start;
+			ev->baseline = d->imed;
+			ev->level = VG_LEVEL_WARNING;
+		}
+		int changed = 0;
+		if (score > ev->depth) {
+			ev->depth = score;
+			changed = 1;
+		}
+		if (score >= o->inst_critical && ev->level < VG_LEVEL_CRITICAL) {
+			ev->level = VG_LEVEL_CRITICAL;
+			changed = 1;
+		}
+		if (x > ev->bottom)
+			ev->bottom = x; /* peak events in a bin */
+		uint32_t before = ev->n_evidence;
+		instability_evidence(ob, e, ev, bin_start);
+		ev->severity = ev->depth *
+		               (bin_start + o->bin_len - ev->start) / 3600.0;
+		if (changed || ev->n_evidence != before || ev->start == bin_start)
+			emit_event(ob, ev);
+	} else if (ev->id) {
+		if (++d->quiet >= o->inst_gap_bins) {
+			ev->end = d->last_flag + o->bin_len;
+			ev->severity = ev->depth * (ev->end - ev->start) / 3600.0;
+			emit_event(ob, ev);
+			free(ev->evidence);
+			memset(ev, 0, sizeof(*ev));
+		}
+	}
+	return score;
+}
+
+void
+det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
+{
+	struct ent *e = &ob->ents[ei];
+	struct det *d = det_get(ob, e);
+	uint32_t v, x;
+	int ready;
+	double score = NAN;
+
+	if (d == NULL)
+		return;
+	/* the metric: IPv4 /24s once the entity has had any IPv4 space,
+	 * IPv6 /48s before that; a switch restarts the history */
+	if (e->v4 > 0 && !d->seen_v4) {
+		d->seen_v4 = 1;
+		if (d->use_v6 || d->n) {
+			d->use_v6 = 0;
+			d->n = d->pos = d->same_run = d->inz = 0;
+			d->base = NAN;
+		}
+	} else if (!d->seen_v4 && !d->use_v6 && e->v6 > 0) {
+		d->use_v6 = 1;
+		d->n = d->pos = d->same_run = d->inz = 0;
+		d->base = NAN;
+	}
+	v = (uint32_t)(d->use_v6 ? (e->v6 > UINT32_MAX ? UINT32_MAX : e->v6)
+	                         : (e->v4 > UINT32_MAX ? UINT32_MAX : e->v4));
+	x = e->wd + e->pc + e->flaps;
+	ready = d->n >= ob->o.warmup_bins;
+
+	/* instability reads the history before this bin is pushed */
+	score = instability_step(ob, e, d, x, bin_start, ready);
+	outage_step(ob, e, d, v, x, bin_start, ready);
+
+	/* the signal: sparse, see README (a row when something changed, the
+	 * counters are not zero, an event is open, or every hour) */
+	int emit = e->touched || e->v4 != e->last_v4 || e->v6 != e->last_v6 ||
+	           e->npfx != e->last_emit_npfx || d->out.id || d->inst.id ||
+	           d->pend || (bin_start / ob->o.bin_len) % KEYFRAME_BINS == 0;
+	if (!emit)
+		return;
+	if (ob->nsig == ob->capsig) {
+		uint32_t nc = ob->capsig ? ob->capsig * 2 : 1024;
+		struct vg_signal *ns = realloc(ob->sig, nc * sizeof(*ns));
+		if (ns == NULL)
+			return;
+		ob->sig = ns;
+		ob->capsig = nc;
+	}
+	struct vg_signal *s = &ob->sig[ob->nsig++];
+	memset(s, 0, sizeof(*s));
+	s->ent = e->id;
+	s->bin_start = bin_start;
+	s->bin_len = ob->o.bin_len;
+	s->v4_units = e->v4;
+	s->v6_units = e->v6;
+	s->prefixes = e->npfx;
+	s->origins = e->norig;
+	s->announcements = e->ann;
+	s->withdrawals = e->wd;
+	s->path_changes = e->pc;
+	s->flaps = e->flaps;
+	s->peers_up = rib_full_asns(ob->rib, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4);
+	s->baseline = d->out.id || d->pend ? d->frozen_base
+	              : ready               ? d->base
+	                                    : NAN;
+	s->inst_score = score;
+	e->last_v4 = e->v4;
+	e->last_v6 = e->v6;
+	e->last_emit_npfx = e->npfx;
+}

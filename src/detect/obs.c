@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The observatory (see include/vigil/obs.h): entities, their membership
+ * (which prefixes count for which country, origin AS and upstream), the
+ * per-bin counters and visibility, and the hand-off to the detectors
+ * (detector.c).
+ *
+ * Per element the work is O(1): apply it to the routing state, add to the
+ * bin counters of the prefix's entities.  At the end of a bin only dirty
+ * prefixes are re-evaluated, and only entities whose members changed
+ * visibility have their address space recounted (a union of unit
+ * intervals, each /24 or /48 counted once however many prefixes cover it).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_impl.h"
+
+void
+obs_opts_default(struct obs_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bin_len = 300;
+	rib_opts_default(&o->rib);
+	o->window_bins = 288;
+	o->warmup_bins = 12;
+	o->outage_warning = 0.2;
+	o->outage_critical = 0.5;
+	o->restore_ratio = 0.5;
+	o->min_bins = 2;
+	o->min_units = 1;
+	o->inst_score = 8;
+	o->inst_critical = 20;
+	o->inst_min = 10;
+	o->inst_gap_bins = 3;
+	o->evidence_max = 256;
+	o->asn_entities = 1;
+}
+
+static int
+grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	uint32_t nc = *cap ? *cap : 8;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, (size_t)nc * elem);
+	if (np == NULL)
+		return -1;
+	memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* ---- entities ---------------------------------------------------------- */
+
+static uint64_t
+ent_key(unsigned kind, geo_cc cc, uint32_t asn)
+{
+	return (uint64_t)kind << 48 | (uint64_t)cc << 32 | asn;
+}
+
+static int
+ent_rehash(struct obs *ob, uint32_t nslots)
+{
+	uint32_t *ns = calloc(nslots, sizeof(*ns));
+	if (ns == NULL)
+		return -1;
+	for (uint32_t i = 0; i < ob->nents; i++) {
+		uint32_t h = (uint32_t)mix64(ob->ents[i].key) & (nslots - 1);
+		while (ns[h])
+			h = (h + 1) & (nslots - 1);
+		ns[h] = i + 1;
+	}
+	free(ob->ent_slots);
+	ob->ent_slots = ns;
+	ob->ent_mask = nslots - 1;
+	return 0;
+}
+
+uint32_t
+obs_ent_find(const struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
+{
+	uint64_t key = ent_key(kind, cc, asn);
+	uint32_t h = (uint32_t)mix64(key) & ob->ent_mask;
+	for (;;) {
+		uint32_t s = ob->ent_slots[h];
+		if (s == 0)
+			return UINT32_MAX;
+		if (ob->ents[s - 1].key == key)
+			return s - 1;
+		h = (h + 1) & ob->ent_mask;
+	}
+}
+
+/* The entity (kind, cc, asn), created if new; UINT32_MAX on failure. */
+uint32_t
+obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
+{
+	uint64_t key = ent_key(kind, cc, asn);
+	uint32_t h = (uint32_t)mix64(key) & ob->ent_mask;
+
+	for (;;) {
+		uint32_t s = ob->ent_slots[h];
+		if (s == 0)
+			break;
+		if (ob->ents[s - 1].key == key)
+			return s - 1;
+		h = (h + 1) & ob->ent_mask;
+	}
+	if ((ob->nents + 1) * 10u > (ob->ent_mask + 1) * 7u) {
+		if (ent_rehash(ob, (ob->ent_mask + 1) * 2) < 0)
+			return UINT32_MAX;
+		return obs_ent(ob, kind, cc, asn);
+	}
+	if (grow((void **)&ob->ents, &ob->cap_ents, ob->nents + 1,
+	         sizeof(*ob->ents)) < 0)
+		return UINT32_MAX;
+	struct ent *e = &ob->ents[ob->nents];
+	memset(e, 0, sizeof(*e));
+	e->key = key;
+	e->cc = cc;
+	e->id.kind = (uint8_t)kind;
+	e->id.asn = asn;
+	geo_cc_str(cc, e->id.cc);
+	ob->ent_slots[h] = ob->nents + 1;
+	ob->order_dirty = 1;
+
+	if (ob->sink.entity) {
+		char name[160];
+		const char *n = NULL;
+		name[0] = '\0';
+		if (kind == VG_ENT_COUNTRY) {
+			n = geo_country_name(cc);
+			snprintf(name, sizeof(name), "%s", n ? n : "");
+		} else if (kind == VG_ENT_ASN) {
+			n = ob->geo ? geo_asn_name(ob->geo, asn) : NULL;
+			snprintf(name, sizeof(name), "%s", n ? n : "");
+		} else {
+			const char *cn = geo_country_name(cc);
+			n = ob->geo ? geo_asn_name(ob->geo, asn) : NULL;
+			snprintf(name, sizeof(name), "AS%u%s%s%s upstream of %s",
+			         asn, n ? " (" : "", n ? n : "", n ? ")" : "",
+			         cn ? cn : e->id.cc);
+		}
+		ob->sink.entity(ob->sink.ctx, &e->id, name);
+	}
+	return ob->nents++;
+}
+
+static int
+ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
+{
+	struct ent *e = &ob->ents[ent];
+	if (grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
+		return -1;
+	e->mem[e->nmem++] = pfx;
+	e->dirty = 1;
+	return 0;
+}
+
+static void
+ent_del_member(struct obs *ob, uint32_t ent, uint32_t pfx)
+{
+	struct ent *e = &ob->ents[ent];
+	for (uint32_t i = e->nmem; i-- > 0;) {
+		if (e->mem[i] == pfx) {
+			e->mem[i] = e->mem[--e->nmem];
+			e->dirty = 1;
+			return;
+		}
+	}
+}
+
+/* ---- per-prefix observatory data --------------------------------------- */
+
+struct cc_collect {
+	geo_cc cc[OBS_MAX_CC];
+	unsigned n;
+	unsigned more;
+};
+
+static void
+collect_cc(void *ctx, geo_cc cc, uint64_t first, uint64_t n)
+{
+	struct cc_collect *c = ctx;
+	if (cc == 0)
+		return;
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->cc[i] == cc)
+			return;
+	if (c->n < OBS_MAX_CC)
+		c->cc[c->n++] = cc;
+	else
+		c->more++;
+}
+
+/* The observatory slot of rib prefix ID, set up on first sight: its
+ * countries (static: geography does not change during a run). */
+static struct opfx *
+opfx_get(struct obs *ob, uint32_t id)
+{
+	if (id >= ob->cap_opfx &&
+	    grow((void **)&ob->opfx, &ob->cap_opfx, id + 1, sizeof(*ob->opfx)) < 0)
+		return NULL;
+	struct opfx *o = &ob->opfx[id];
+	if (!o->init) {
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		struct cc_collect c = {{0}, 0, 0};
+		o->init = 1;
+		if (ob->geo)
+			geo_prefix_units(ob->geo, &x->p, collect_cc, &c);
+		o->ncc = (uint8_t)c.n;
+		for (unsigned i = 0; i < c.n; i++) {
+			o->cc[i] = c.cc[i];
+			o->cc_ent[i] = obs_ent(ob, VG_ENT_COUNTRY, c.cc[i], 0);
+			ent_add_member(ob, o->cc_ent[i], id);
+		}
+	}
+	return o;
+}
+
+/*
+ * The upstream of PATH for country CC: walking from the origin towards the
+ * collector, the first AS registered outside CC.  0 when every AS on the
+ * path is in CC.  One cached answer per path (paths rarely serve prefixes
+ * of two countries).
+ */
+uint32_t
+obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
+{
+	uint32_t n;
+	const uint32_t *asn;
+
+	if (path == 0 || ob->geo == NULL)
+		return 0;
+	if (path >= ob->cap_pup) {
+		uint32_t need = rib_path_capacity(ob->rib) + 1;
+		if (grow((void **)&ob->pup, &ob->cap_pup, need, sizeof(*ob->pup)) < 0)
+			return 0;
+	}
+	struct path_up *pu = &ob->pup[path];
+	if (pu->cc == cc && pu->gen == ob->pup_gen)
+		return pu->up;
+	asn = rib_path_asns(ob->rib, path, &n);
+	uint32_t up = 0;
+	for (uint32_t i = n; i-- > 0;) {
+		geo_cc c = geo_asn_country(ob->geo, asn[i]);
+		if (c != cc) {
+			up = asn[i];
+			break;
+		}
+	}
+	pu->cc = cc;
+	pu->up = up;
+	pu->gen = ob->pup_gen;
+	return up;
+}
+
+/* Add N to counter FIELD of every entity the prefix counts for, with the
+ * origin/upstream taken from PATH. */
+static void
+count_event(struct obs *ob, struct opfx *o, uint32_t path, int field)
+{
+	uint32_t origin = rib_path_origin(ob->rib, path);
+	uint32_t seen[OBS_MAX_CC * 2 + 1];
+	unsigned nseen = 0;
+
+	for (unsigned i = 0; i < o->ncc; i++)
+		seen[nseen++] = o->cc_ent[i];
+	if (origin && ob->o.asn_entities)
+		seen[nseen++] = obs_ent(ob, VG_ENT_ASN, 0, origin);
+	for (unsigned i = 0; i < o->ncc; i++) {
+		uint32_t up = obs_path_upstream(ob, path, o->cc[i]);
+		if (up)
+			seen[nseen++] = obs_ent(ob, VG_ENT_UPSTREAM, o->cc[i], up);
+	}
+	for (unsigned i = 0; i < nseen; i++) {
+		if (seen[i] == UINT32_MAX)
+			continue;
+		struct ent *e = &ob->ents[seen[i]];
+		switch (field) {
+		case 0:
+			e->ann++;
+			break;
+		case 1:
+			e->wd++;
+			break;
+		case 2:
+			e->pc++;
+			break;
+		default:
+			e->flaps++;
+			break;
+		}
+		e->active = 1;
+		e->touched = 1;
+	}
+}
+
+int
+obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
+{
+	struct rib_change_info ci;
+	int peer;
+
+	if (e->time_sec >= ob->bin_end)
+		obs_advance(ob, e->time_sec);
+	ob->elems++;
+	peer = rib_peer_id(ob->rib, collector, &e->peer_addr, e->peer_asn);
+	if (peer < 0)
+		return -1;
+	if (e->type == VG_ELEM_STATE) {
+		rib_peer_state(ob->rib, (unsigned)peer, e->new_state, e->time_sec);
+		return 0;
+	}
+	if (e->prefix.safi != VG_SAFI_UNICAST)
+		return 0; /* multicast routes are not reachability */
+	if (rib_apply(ob->rib, (unsigned)peer, e, ob->o.bin_len, &ci) < 0)
+		return -1;
+	if (e->type == VG_ELEM_RIB || ci.pfx == UINT32_MAX)
+		return 0; /* table state, not an event */
+	struct opfx *o = opfx_get(ob, ci.pfx);
+	if (o == NULL)
+		return -1;
+	switch (ci.change) {
+	case RIB_NEW:
+		count_event(ob, o, ci.new_path, 0);
+		break;
+	case RIB_PATH:
+		count_event(ob, o, ci.new_path, 0);
+		count_event(ob, o, ci.new_path, 2);
+		break;
+	case RIB_WD:
+		count_event(ob, o, ci.old_path, 1);
+		break;
+	default:
+		break;
+	}
+	if (ci.flap && o->flap_bin != ob->bin_index + 1) {
+		o->flap_bin = ob->bin_index + 1;
+		count_event(ob, o, ci.new_path ? ci.new_path : ci.old_path, 3);
+	}
+	return 0;
+}
+
+void
+obs_dump_begin(struct obs *ob, const char *collector)
+{
+	rib_dump_begin(ob->rib, collector);
+}
+
+void
+obs_dump_end(struct obs *ob, const char *collector)
+{
+	rib_dump_end(ob->rib, collector);
+}
+
+/* ---- bin end: memberships and visibility ------------------------------- */
+
+/* Re-derive the origin and upstream memberships of prefix ID from the
+ * routes that count (full-feed, up); with none, keep the old ones so a
+ * vanished prefix stays a member of what it belonged to. */
+static void
+update_membership(struct obs *ob, uint32_t id, struct opfx *o)
+{
+	struct rib_pfx *x = rib_pfx(ob->rib, id);
+	uint32_t want[OBS_MAX_MEMB];
+	unsigned nwant = 0, counting = 0;
+	uint32_t sample = 0;
+
+	for (unsigned i = 0; i < x->nroutes; i++) {
+		const struct rib_route *rt = &x->routes[i];
+		if (!rib_route_counts(ob->rib, rt, x->p.afi))
+			continue;
+		counting++;
+		if (!sample)
+			sample = rt->path;
+		uint32_t origin = rib_path_origin(ob->rib, rt->path);
+		uint32_t cand[1 + OBS_MAX_CC];
+		unsigned nc = 0;
+		if (origin && ob->o.asn_entities)
+			cand[nc++] = obs_ent(ob, VG_ENT_ASN, 0, origin);
+		for (unsigned c = 0; c < o->ncc; c++) {
+			uint32_t up = obs_path_upstream(ob, rt->path, o->cc[c]);
+			if (up)
+				cand[nc++] = obs_ent(ob, VG_ENT_UPSTREAM, o->cc[c], up);
+		}
+		for (unsigned k = 0; k < nc; k++) {
+			unsigned j;
+			if (cand[k] == UINT32_MAX)
+				continue;
+			for (j = 0; j < nwant; j++)
+				if (want[j] == cand[k])
+					break;
+			if (j == nwant && nwant < OBS_MAX_MEMB)
+				want[nwant++] = cand[k];
+		}
+	}
+	if (counting == 0)
+		return;
+	if (sample && sample != o->sample_path) {
+		rib_path_ref(ob->rib, sample);
+		rib_path_unref(ob->rib, o->sample_path);
+		o->sample_path = sample;
+	}
+	/* remove memberships no longer wanted, add new ones */
+	for (unsigned i = 0; i < o->nmemb;) {
+		unsigned j;
+		for (j = 0; j < nwant; j++)
+			if (want[j] == o->memb[i])
+				break;
+		if (j == nwant) {
+			ent_del_member(ob, o->memb[i], id);
+			o->memb[i] = o->memb[--o->nmemb];
+		} else {
+			i++;
+		}
+	}
+	for (unsigned j = 0; j < nwant; j++) {
+		unsigned i;
+		for (i = 0; i < o->nmemb; i++)
+			if (o->memb[i] == want[j])
+				break;
+		if (i == o->nmemb && o->nmemb < OBS_MAX_MEMB) {
+			o->memb[o->nmemb++] = want[j];
+			ent_add_member(ob, want[j], id);
+		}
+	}
+}
+
+static void
+mark_members_dirty(struct obs *ob, struct opfx *o)
+{
+	for (unsigned i = 0; i < o->ncc; i++)
+		if (o->cc_ent[i] != UINT32_MAX)
+			ob->ents[o->cc_ent[i]].dirty = 1;
+	for (unsigned i = 0; i < o->nmemb; i++)
+		ob->ents[o->memb[i]].dirty = 1;
+}
+
+/* Unit interval of a prefix: /24 units for IPv4, /48 for IPv6. */
+static void
+pfx_units(const struct vg_prefix *p, uint64_t *first, uint64_t *n)
+{
+	if (p->afi == VG_AFI_IP4) {
+		*first = (uint64_t)p->addr[0] << 16 | (uint64_t)p->addr[1] << 8 |
+		         p->addr[2];
+		*n = p->len >= 24 ? 1 : (uint64_t)1 << (24 - p->len);
+	} else {
+		uint64_t a = 0;
+		for (int i = 0; i < 6; i++)
+			a = a << 8 | p->addr[i];
+		*first = a;
+		*n = p->len >= 48 ? 1 : (uint64_t)1 << (48 - p->len);
+	}
+}
+
+struct ivl_ctx {
+	struct obs *ob;
+	geo_cc cc;
+	uint8_t v6;
+};
+
+static void
+push_ivl(struct obs *ob, int v6, uint64_t first, uint64_t n)
+{
+	struct ivl **arr = v6 ? &ob->iv6 : &ob->iv4;
+	uint32_t *cnt = v6 ? &ob->niv6 : &ob->niv4;
+	uint32_t *cap = v6 ? &ob->capiv6 : &ob->capiv4;
+	if (grow((void **)arr, cap, *cnt + 1, sizeof(struct ivl)) < 0)
+		return;
+	(*arr)[*cnt].first = first;
+	(*arr)[*cnt].n = n;
+	(*cnt)++;
+}
+
+static void
+cc_ivl(void *ctx, geo_cc cc, uint64_t first, uint64_t n)
+{
+	struct ivl_ctx *c = ctx;
+	if (cc == c->cc)
+		push_ivl(c->ob, c->v6, first, n);
+}
+
+static int
+ivl_cmp(const void *a, const void *b)
+{
+	const struct ivl *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static uint64_t
+ivl_union(struct ivl *v, uint32_t n)
+{
+	uint64_t total = 0, end = 0;
+	int have = 0;
+	qsort(v, n, sizeof(*v), ivl_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t s = v[i].first, e = v[i].first + v[i].n;
+		if (!have || s >= end) {
+			total += e - s;
+			end = e;
+			have = 1;
+		} else if (e > end) {
+			total += e - end;
+			end = e;
+		}
+	}
+	return total;
+}
+
+/* Recount an entity's visible address space, prefixes and origins. */
+static void
+recount(struct obs *ob, struct ent *e)
+{
+	uint32_t norig = 0;
+	uint32_t npfx = 0;
+
+	ob->niv4 = ob->niv6 = 0;
+	ob->stamp++;
+	for (uint32_t i = 0; i < e->nmem; i++) {
+		uint32_t id = e->mem[i];
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		struct opfx *o = &ob->opfx[id];
+		uint64_t first, n;
+		if (!(x->flags & RIB_PFX_VISIBLE))
+			continue;
+		npfx++;
+		int v6 = x->p.afi == VG_AFI_IP6;
+		if (e->id.kind != VG_ENT_ASN && o->ncc > 1) {
+			struct ivl_ctx c = {ob, e->cc, (uint8_t)v6};
+			geo_prefix_units(ob->geo, &x->p, cc_ivl, &c);
+		} else {
+			pfx_units(&x->p, &first, &n);
+			push_ivl(ob, v6, first, n);
+		}
+		if (e->id.kind != VG_ENT_ASN) {
+			uint32_t org = rib_path_origin(ob->rib, o->sample_path);
+			if (org) {
+				/* distinct origins, by a stamp per AS entity */
+				uint32_t oe = obs_ent_find(ob, VG_ENT_ASN, 0,
+				                           org);
+				if (oe != UINT32_MAX) {
+					if (ob->ents[oe].stamp != ob->stamp) {
+						ob->ents[oe].stamp = ob->stamp;
+						norig++;
+					}
+				} else {
+					norig++;
+				}
+			}
+		}
+	}
+	e->v4 = ivl_union(ob->iv4, ob->niv4);
+	e->v6 = ivl_union(ob->iv6, ob->niv6);
+	e->npfx = npfx;
+	e->norig = e->id.kind == VG_ENT_ASN ? (npfx ? 1 : 0) : norig;
+	if (npfx)
+		e->active = 1;
+	e->dirty = 0;
+	e->changed = 1;
+}
+
+static int
+ent_order_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct obs *ob = ctx;
+	const struct ent *x = &ob->ents[*(const uint32_t *)a];
+	const struct ent *y = &ob->ents[*(const uint32_t *)b];
+	return vg_entity_cmp(&x->id, &y->id);
+}
+
+static void
+close_bin(struct obs *ob)
+{
+	const uint32_t *ids;
+	size_t n;
+	uint32_t bin_start = ob->bin_end - ob->o.bin_len;
+
+	rib_expire_stale(ob->rib, ob->bin_end);
+	rib_update_full_feed(ob->rib);
+	rib_take_dirty(ob->rib, &ids, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = ids[i];
+		struct opfx *o = opfx_get(ob, id);
+		if (o == NULL)
+			continue;
+		int changed = rib_recompute(ob->rib, id);
+		update_membership(ob, id, o);
+		if (changed) {
+			mark_members_dirty(ob, o);
+			if (rib_pfx(ob->rib, id)->flags & RIB_PFX_VISIBLE)
+				o->last_visible = ob->bin_end;
+			else
+				o->lost_at = bin_start;
+		}
+	}
+	/* the list memory was the rib's; it refills from now on */
+
+	if (ob->order_dirty) {
+		if (grow((void **)&ob->order, &ob->cap_order, ob->nents,
+		         sizeof(uint32_t)) == 0) {
+			for (uint32_t i = 0; i < ob->nents; i++)
+				ob->order[i] = i;
+			qsort_r(ob->order, ob->nents, sizeof(uint32_t),
+			        ent_order_cmp, ob);
+			ob->norder = ob->nents;
+		}
+		ob->order_dirty = 0;
+	}
+
+	ob->nsig = 0;
+	for (uint32_t k = 0; k < ob->norder; k++) {
+		uint32_t ei = ob->order[k];
+		struct ent *e = &ob->ents[ei];
+		if (e->dirty)
+			recount(ob, e);
+		if (!e->active)
+			continue;
+		det_bin(ob, ei, bin_start);
+		e->ann = e->wd = e->pc = e->flaps = 0;
+		e->touched = 0;
+		e->changed = 0;
+	}
+	if (ob->sink.signals && ob->nsig)
+		ob->sink.signals(ob->sink.ctx, ob->sig, ob->nsig);
+	ob->signals += ob->nsig;
+	ob->bins++;
+	ob->bin_index++;
+	ob->bin_end += ob->o.bin_len;
+}
+
+void
+obs_advance(struct obs *ob, uint32_t t)
+{
+	if (!ob->started) {
+		/* bins are aligned to multiples of the bin length */
+		ob->bin_end = t - t % ob->o.bin_len + ob->o.bin_len;
+		ob->started = 1;
+		return;
+	}
+	while (ob->bin_end <= t) {
+		close_bin(ob);
+		/* a long gap in the data: skip bins with nothing in them
+		 * except the detectors' bookkeeping, which close_bin does */
+	}
+}
+
+void
+obs_finish(struct obs *ob)
+{
+	if (ob->started)
+		close_bin(ob);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+struct obs *
+obs_new(const struct obs_opts *o, const struct geo_db *geo,
+        const struct obs_sink *sink)
+{
+	struct obs *ob = calloc(1, sizeof(*ob));
+	if (ob == NULL)
+		return NULL;
+	if (o)
+		ob->o = *o;
+	else
+		obs_opts_default(&ob->o);
+	if (ob->o.bin_len == 0)
+		ob->o.bin_len = 300;
+	if (sink)
+		ob->sink = *sink;
+	ob->geo = geo;
+	ob->pup_gen = 1;
+	ob->rib = rib_new(&ob->o.rib);
+	ob->ent_mask = 1023;
+	ob->ent_slots = calloc(ob->ent_mask + 1, sizeof(uint32_t));
+	if (ob->rib == NULL || ob->ent_slots == NULL) {
+		obs_free(ob);
+		return NULL;
+	}
+	return ob;
+}
+
+void
+obs_free(struct obs *ob)
+{
+	if (ob == NULL)
+		return;
+	for (uint32_t i = 0; i < ob->nents; i++) {
+		free(ob->ents[i].mem);
+		det_free(&ob->ents[i]);
+	}
+	free(ob->ents);
+	free(ob->ent_slots);
+	free(ob->order);
+	free(ob->opfx);
+	free(ob->pup);
+	free(ob->iv4);
+	free(ob->iv6);
+	free(ob->sig);
+	free(ob->ev_scratch);
+	rib_free(ob->rib);
+	free(ob);
+}
+
+struct rib *
+obs_rib(struct obs *ob)
+{
+	return ob->rib;
+}
+
+void
+obs_stats(const struct obs *ob, struct obs_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->elems = ob->elems;
+	st->bins = ob->bins;
+	st->events = ob->next_event_id;
+	st->signals = ob->signals;
+	st->entities = ob->nents;
+	rib_stats(ob->rib, &st->rib);
+	st->bytes_obs = (uint64_t)ob->cap_opfx * sizeof(struct opfx) +
+	                (uint64_t)ob->cap_ents * sizeof(struct ent) +
+	                (uint64_t)ob->cap_pup * sizeof(struct path_up);
+	for (uint32_t i = 0; i < ob->nents; i++)
+		st->bytes_obs += (uint64_t)ob->ents[i].capmem * 4 +
+		                 det_memory(&ob->ents[i]);
+}

@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Routing state (see include/vigil/rib.h): the prefix table, per-prefix
+ * route arrays, interned AS paths, peers, full-feed and visibility.
+ *
+ * Memory per (peer, prefix) route: one struct rib_route (8 bytes) in the
+ * prefix's array plus array slack; per prefix a struct rib_pfx and a hash
+ * slot; per distinct path its ASNs once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/rib.h"
+
+#define PATH_NONE 0u
+
+struct rib_path {
+	uint32_t hash;
+	uint32_t refs;
+	uint32_t origin;
+	uint16_t nasn, nseg;
+	uint32_t *data; /* nasn ASNs, then nseg words (type << 24 | len) */
+};
+
+struct rib {
+	struct rib_opts o;
+
+	struct rib_pfx *pfx;
+	uint32_t npfx, cap_pfx;
+	uint32_t *pfx_slots; /* open addressing: id + 1, 0 empty */
+	uint32_t pfx_mask;
+
+	struct rib_path *paths; /* index 0 unused */
+	uint32_t npaths, cap_paths;
+	uint32_t *path_free;    /* free path ids */
+	uint32_t nfree, cap_free;
+	uint32_t *path_slots;
+	uint32_t path_mask;
+	uint32_t live_paths;
+	uint32_t *garbage;      /* paths at zero refs, freed later */
+	uint32_t ngarbage, cap_garbage;
+
+	struct rib_peer *peers;
+	uint32_t npeers, cap_peers;
+	uint32_t *peer_slots;
+	uint32_t peer_mask;
+	uint32_t nasns;         /* distinct peer ASNs */
+	uint32_t *asn_of_idx;
+	uint32_t *asn_stamp;
+	uint32_t stamp;
+	unsigned full_asns[3];  /* by AFI */
+	uint64_t full_sig[3];   /* hash of the full-feed up ASN set */
+
+	uint32_t *dirty;
+	uint32_t ndirty, cap_dirty;
+
+	/* one-entry cache: the last element's attributes -> path */
+	const void *cache_attrs;
+	uint32_t cache_gen, cache_path;
+	uint64_t routes;
+};
+
+void
+rib_opts_default(struct rib_opts *o)
+{
+	o->full_v4 = 400000;
+	o->full_v6 = 10000;
+	o->visible_ratio = 0.5;
+	o->stale_grace = 900;
+}
+
+static int
+grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	uint32_t nc = *cap ? *cap : 16;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, (size_t)nc * elem);
+	if (np == NULL)
+		return -1;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* ---- prefixes ---------------------------------------------------------- */
+
+static uint32_t
+pfx_hash(const struct vg_prefix *p)
+{
+	uint64_t a, b;
+	memcpy(&a, p->addr, 8);
+	memcpy(&b, p->addr + 8, 8);
+	return (uint32_t)mix64(a ^ mix64(b ^ ((uint64_t)p->afi << 8 | p->len)));
+}
+
+static int
+pfx_eq(const struct vg_prefix *a, const struct vg_prefix *b)
+{
+	return a->afi == b->afi && a->len == b->len &&
+	       memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static int
+pfx_rehash(struct rib *r, uint32_t nslots)
+{
+	uint32_t *ns = calloc(nslots, sizeof(*ns));
+	if (ns == NULL)
+		return -1;
+	for (uint32_t i = 0; i < r->npfx; i++) {
+		uint32_t h = pfx_hash(&r->pfx[i].p) & (nslots - 1);
+		while (ns[h])
+			h = (h + 1) & (nslots - 1);
+		ns[h] = i + 1;
+	}
+	free(r->pfx_slots);
+	r->pfx_slots = ns;
+	r->pfx_mask = nslots - 1;
+	return 0;
+}
+
+/* Find prefix P; create it if CREATE.  Returns the id or UINT32_MAX. */
+static uint32_t
+pfx_find(struct rib *r, const struct vg_prefix *p, int create)
+{
+	uint32_t h = pfx_hash(p) & r->pfx_mask;
+	for (;;) {
+		uint32_t s = r->pfx_slots[h];
+		if (s == 0)
+			break;
+		if (pfx_eq(&r->pfx[s - 1].p, p))
+			return s - 1;
+		h = (h + 1) & r->pfx_mask;
+	}
+	if (!create)
+		return UINT32_MAX;
+	if ((r->npfx + 1) * 10u > (r->pfx_mask + 1) * 7u) {
+		if (pfx_rehash(r, (r->pfx_mask + 1) * 2) < 0)
+			return UINT32_MAX;
+		return pfx_find(r, p, create);
+	}
+	if (grow((void **)&r->pfx, &r->cap_pfx, r->npfx + 1, sizeof(*r->pfx)) < 0)
+		return UINT32_MAX;
+	struct rib_pfx *x = &r->pfx[r->npfx];
+	memset(x, 0, sizeof(*x));
+	x->p = *p;
+	x->p.safi = VG_SAFI_UNICAST;
+	r->pfx_slots[h] = r->npfx + 1;
+	return r->npfx++;
+}
+
+static void
+mark_dirty(struct rib *r, uint32_t id)
+{
+	struct rib_pfx *x = &r->pfx[id];
+	if (x->flags & RIB_PFX_DIRTY)
+		return;
+	if (grow((void **)&r->dirty, &r->cap_dirty, r->ndirty + 1,
+	         sizeof(*r->dirty)) < 0)
+		return; /* the prefix stays clean: recomputed on the next sweep */
+	x->flags |= RIB_PFX_DIRTY;
+	r->dirty[r->ndirty++] = id;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static uint32_t
+path_hash(const struct bgp_path *bp)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ bp->nasn;
+	for (uint32_t i = 0; i < bp->nasn; i++)
+		h = mix64(h ^ bp->asn[i]);
+	for (uint32_t s = 0; s < bp->nseg; s++)
+		h = mix64(h ^ ((uint64_t)bp->seg_type[s] << 32 | bp->seg_len[s]));
+	return (uint32_t)h | 1u;
+}
+
+static int
+path_eq(const struct rib_path *rp, const struct bgp_path *bp)
+{
+	if (rp->nasn != bp->nasn || rp->nseg != bp->nseg)
+		return 0;
+	if (memcmp(rp->data, bp->asn, bp->nasn * sizeof(uint32_t)) != 0)
+		return 0;
+	for (uint32_t s = 0; s < bp->nseg; s++)
+		if (rp->data[bp->nasn + s] !=
+		    ((uint32_t)bp->seg_type[s] << 24 | bp->seg_len[s]))
+			return 0;
+	return 1;
+}
+
+static int
+path_rehash(struct rib *r, uint32_t nslots)
+{
+	uint32_t *ns = calloc(nslots, sizeof(*ns));
+	if (ns == NULL)
+		return -1;
+	for (uint32_t i = 1; i < r->npaths; i++) {
+		if (r->paths[i].data == NULL)
+			continue;
+		uint32_t h = r->paths[i].hash & (nslots - 1);
+		while (ns[h])
+			h = (h + 1) & (nslots - 1);
+		ns[h] = i;
+	}
+	free(r->path_slots);
+	r->path_slots = ns;
+	r->path_mask = nslots - 1;
+	return 0;
+}
+
+/* The id of path BP (created with zero references if new), 0 on failure. */
+static uint32_t
+path_intern(struct rib *r, const struct bgp_path *bp)
+{
+	uint32_t hash = path_hash(bp);
+	uint32_t h = hash & r->path_mask;
+	uint32_t id;
+
+	for (;;) {
+		uint32_t s = r->path_slots[h];
+		if (s == 0)
+			break;
+		if (r->paths[s].hash == hash && path_eq(&r->paths[s], bp))
+			return s;
+		h = (h + 1) & r->path_mask;
+	}
+	if ((r->live_paths + 1) * 10u > (r->path_mask + 1) * 6u) {
+		if (path_rehash(r, (r->path_mask + 1) * 2) < 0)
+			return PATH_NONE;
+		return path_intern(r, bp);
+	}
+	if (r->nfree) {
+		id = r->path_free[--r->nfree];
+	} else {
+		if (grow((void **)&r->paths, &r->cap_paths, r->npaths + 1,
+		         sizeof(*r->paths)) < 0)
+			return PATH_NONE;
+		id = r->npaths++;
+	}
+	struct rib_path *rp = &r->paths[id];
+	rp->data = malloc((bp->nasn + bp->nseg + 1) * sizeof(uint32_t));
+	if (rp->data == NULL)
+		return PATH_NONE;
+	memcpy(rp->data, bp->asn, bp->nasn * sizeof(uint32_t));
+	for (uint32_t s = 0; s < bp->nseg; s++)
+		rp->data[bp->nasn + s] =
+		    (uint32_t)bp->seg_type[s] << 24 | bp->seg_len[s];
+	rp->hash = hash;
+	rp->refs = 0;
+	rp->nasn = (uint16_t)bp->nasn;
+	rp->nseg = (uint16_t)bp->nseg;
+	rp->origin = bgp_path_origin(bp);
+	r->path_slots[h] = id;
+	r->live_paths++;
+	return id;
+}
+
+static void
+path_unref(struct rib *r, uint32_t id)
+{
+	if (id == PATH_NONE)
+		return;
+	if (--r->paths[id].refs == 0 &&
+	    grow((void **)&r->garbage, &r->cap_garbage, r->ngarbage + 1,
+	         sizeof(uint32_t)) == 0)
+		r->garbage[r->ngarbage++] = id;
+}
+
+/* Free paths that are still unreferenced (called between elements, when no
+ * caller holds a path id from a change report). */
+static void
+path_collect(struct rib *r)
+{
+	for (uint32_t i = 0; i < r->ngarbage; i++) {
+		uint32_t id = r->garbage[i];
+		struct rib_path *rp = &r->paths[id];
+		if (rp->refs != 0 || rp->data == NULL)
+			continue;
+		/* remove from the hash: find its slot, then re-place the
+		 * cluster after it (linear probing deletion) */
+		uint32_t h = rp->hash & r->path_mask;
+		while (r->path_slots[h] != id)
+			h = (h + 1) & r->path_mask;
+		r->path_slots[h] = 0;
+		for (uint32_t j = (h + 1) & r->path_mask; r->path_slots[j];
+		     j = (j + 1) & r->path_mask) {
+			uint32_t s = r->path_slots[j];
+			r->path_slots[j] = 0;
+			uint32_t k = r->paths[s].hash & r->path_mask;
+			while (r->path_slots[k])
+				k = (k + 1) & r->path_mask;
+			r->path_slots[k] = s;
+		}
+		free(rp->data);
+		rp->data = NULL;
+		r->live_paths--;
+		if (grow((void **)&r->path_free, &r->cap_free, r->nfree + 1,
+		         sizeof(uint32_t)) == 0)
+			r->path_free[r->nfree++] = id;
+	}
+	r->ngarbage = 0;
+	r->cache_attrs = NULL;
+}
+
+void
+rib_path_ref(struct rib *r, uint32_t path)
+{
+	if (path != PATH_NONE && path < r->npaths && r->paths[path].data)
+		r->paths[path].refs++;
+}
+
+void
+rib_path_unref(struct rib *r, uint32_t path)
+{
+	if (path != PATH_NONE && path < r->npaths && r->paths[path].data)
+		path_unref(r, path);
+}
+
+uint32_t
+rib_path_capacity(const struct rib *r)
+{
+	return r->npaths;
+}
+
+uint32_t
+rib_path_origin(const struct rib *r, uint32_t path)
+{
+	return path && path < r->npaths ? r->paths[path].origin : 0;
+}
+
+const uint32_t *
+rib_path_asns(const struct rib *r, uint32_t path, uint32_t *n)
+{
+	if (path == PATH_NONE || path >= r->npaths || !r->paths[path].data) {
+		*n = 0;
+		return NULL;
+	}
+	*n = r->paths[path].nasn;
+	return r->paths[path].data;
+}
+
+size_t
+rib_path_text(const struct rib *r, uint32_t path, char *buf, size_t len)
+{
+	struct bgp_path bp;
+	const struct rib_path *rp;
+	uint8_t types[256];
+	uint32_t lens[256];
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (path == PATH_NONE || path >= r->npaths || !r->paths[path].data)
+		return 0;
+	rp = &r->paths[path];
+	if (rp->nseg > 256)
+		return 0;
+	for (uint32_t s = 0; s < rp->nseg; s++) {
+		types[s] = (uint8_t)(rp->data[rp->nasn + s] >> 24);
+		lens[s] = rp->data[rp->nasn + s] & 0xffffff;
+	}
+	bp.asn = rp->data;
+	bp.seg_type = types;
+	bp.seg_len = lens;
+	bp.nasn = rp->nasn;
+	bp.nseg = rp->nseg;
+	return bgp_path_fmt(&bp, buf, len);
+}
+
+/* ---- peers ------------------------------------------------------------- */
+
+static uint32_t
+peer_hash(const char *collector, const struct vg_addr *a, uint32_t asn)
+{
+	uint64_t x, y, h = asn;
+	memcpy(&x, a->addr, 8);
+	memcpy(&y, a->addr + 8, 8);
+	for (const char *c = collector; *c; c++)
+		h = h * 31 + (unsigned char)*c;
+	return (uint32_t)mix64(h ^ mix64(x ^ mix64(y)));
+}
+
+int
+rib_peer_id(struct rib *r, const char *collector, const struct vg_addr *addr,
+            uint32_t asn)
+{
+	uint32_t h = peer_hash(collector, addr, asn) & r->peer_mask;
+	for (;;) {
+		uint32_t s = r->peer_slots[h];
+		if (s == 0)
+			break;
+		struct rib_peer *p = &r->peers[s - 1];
+		if (p->asn == asn && p->addr.afi == addr->afi &&
+		    memcmp(p->addr.addr, addr->addr, 16) == 0 &&
+		    strcmp(p->collector, collector) == 0)
+			return (int)(s - 1);
+		h = (h + 1) & r->peer_mask;
+	}
+	if (r->npeers >= 65535 || r->npeers * 2 >= r->peer_mask)
+		return -1;
+	if (grow((void **)&r->peers, &r->cap_peers, r->npeers + 1,
+	         sizeof(*r->peers)) < 0)
+		return -1;
+	struct rib_peer *p = &r->peers[r->npeers];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->collector, sizeof(p->collector), "%s", collector);
+	p->addr = *addr;
+	p->asn = asn;
+	p->up = 1; /* until a state change says otherwise */
+	p->gen = 1;
+	/* dense ASN index */
+	uint32_t i;
+	for (i = 0; i < r->nasns; i++)
+		if (r->asn_of_idx[i] == asn)
+			break;
+	if (i == r->nasns)
+		r->asn_of_idx[r->nasns++] = asn; /* sized for 65536 */
+	p->asn_idx = (uint16_t)i;
+	r->peer_slots[h] = r->npeers + 1;
+	return (int)r->npeers++;
+}
+
+const struct rib_peer *
+rib_peer(const struct rib *r, unsigned id)
+{
+	return id < r->npeers ? &r->peers[id] : NULL;
+}
+
+unsigned
+rib_npeers(const struct rib *r)
+{
+	return r->npeers;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+struct rib *
+rib_new(const struct rib_opts *o)
+{
+	struct rib *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	if (o)
+		r->o = *o;
+	else
+		rib_opts_default(&r->o);
+	r->pfx_mask = (1u << 16) - 1;
+	r->path_mask = (1u << 14) - 1;
+	r->peer_mask = 65536u * 2 - 1;
+	r->pfx_slots = calloc(r->pfx_mask + 1, sizeof(uint32_t));
+	r->path_slots = calloc(r->path_mask + 1, sizeof(uint32_t));
+	r->peer_slots = calloc(r->peer_mask + 1, sizeof(uint32_t));
+	r->asn_stamp = calloc(65536, sizeof(uint32_t));
+	r->asn_of_idx = calloc(65536, sizeof(uint32_t));
+	r->npaths = 1; /* id 0 = no path */
+	if (grow((void **)&r->paths, &r->cap_paths, 1, sizeof(*r->paths)) < 0 ||
+	    !r->pfx_slots || !r->path_slots || !r->peer_slots ||
+	    !r->asn_stamp || !r->asn_of_idx) {
+		rib_free(r);
+		return NULL;
+	}
+	memset(&r->paths[0], 0, sizeof(r->paths[0]));
+	r->cap_peers = 0;
+	return r;
+}
+
+void
+rib_free(struct rib *r)
+{
+	if (r == NULL)
+		return;
+	for (uint32_t i = 0; i < r->npfx; i++)
+		free(r->pfx[i].routes);
+	for (uint32_t i = 1; i < r->npaths; i++)
+		free(r->paths[i].data);
+	free(r->pfx);
+	free(r->pfx_slots);
+	free(r->paths);
+	free(r->path_free);
+	free(r->path_slots);
+	free(r->garbage);
+	free(r->peers);
+	free(r->peer_slots);
+	free(r->asn_of_idx);
+	free(r->asn_stamp);
+	free(r->dirty);
+	free(r);
+}
+
+/* ---- routes ------------------------------------------------------------ */
+
+/* Index of PEER's route in X, or -(insertion point) - 1. */
+static int
+route_find(const struct rib_pfx *x, unsigned peer)
+{
+	int lo = 0, hi = x->nroutes;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (x->routes[mid].peer < peer)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < x->nroutes && x->routes[lo].peer == peer)
+		return lo;
+	return -lo - 1;
+}
+
+static void
+count_route(struct rib *r, struct rib_peer *p, const struct rib_pfx *x,
+            int delta)
+{
+	if (x->p.afi == VG_AFI_IP4)
+		p->n_v4 += (uint32_t)delta;
+	else
+		p->n_v6 += (uint32_t)delta;
+	r->routes += (uint64_t)(int64_t)delta;
+}
+
+static void
+route_remove(struct rib *r, uint32_t id, int idx)
+{
+	struct rib_pfx *x = &r->pfx[id];
+	struct rib_route rt = x->routes[idx];
+	memmove(&x->routes[idx], &x->routes[idx + 1],
+	        (x->nroutes - idx - 1) * sizeof(*x->routes));
+	x->nroutes--;
+	count_route(r, &r->peers[rt.peer], x, -1);
+	path_unref(r, rt.path);
+	mark_dirty(r, id);
+}
+
+int
+rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
+          uint32_t flap_window, struct rib_change_info *out)
+{
+	struct rib_peer *p = &r->peers[peer];
+	uint32_t t = e->time_sec;
+	uint32_t id;
+	struct rib_pfx *x;
+	int idx;
+
+	memset(out, 0, sizeof(*out));
+	if (r->ngarbage > 4096)
+		path_collect(r);
+	if (e->type == VG_ELEM_WITHDRAW) {
+		id = pfx_find(r, &e->prefix, 0);
+		if (id == UINT32_MAX) {
+			out->change = RIB_WD_NONE;
+			out->pfx = UINT32_MAX;
+			return 0;
+		}
+		x = &r->pfx[id];
+		out->pfx = id;
+		idx = route_find(x, peer);
+		if (idx < 0) {
+			out->change = RIB_WD_NONE;
+			return 0;
+		}
+		out->old_path = x->routes[idx].path;
+		out->change = RIB_WD;
+		/* keep the old path alive until the next collection */
+		route_remove(r, id, idx);
+		if (x->last_ann && t - x->last_ann < flap_window)
+			out->flap = 1;
+		x->last_wd = t;
+		return 0;
+	}
+
+	/* announcement or RIB entry */
+	uint32_t pid;
+	if (e->attrs == r->cache_attrs && e->attrs_gen == r->cache_gen &&
+	    r->cache_path) {
+		pid = r->cache_path;
+	} else {
+		struct bgp_path empty = {0};
+		pid = path_intern(r, e->path ? e->path : &empty);
+		if (pid == PATH_NONE)
+			return -1;
+		r->cache_attrs = e->attrs;
+		r->cache_gen = e->attrs_gen;
+		r->cache_path = pid;
+	}
+	id = pfx_find(r, &e->prefix, 1);
+	if (id == UINT32_MAX)
+		return -1;
+	x = &r->pfx[id];
+	out->pfx = id;
+	out->new_path = pid;
+	idx = route_find(x, peer);
+	if (idx >= 0) {
+		struct rib_route *rt = &x->routes[idx];
+		rt->gen = p->gen;
+		if (rt->path == pid) {
+			out->change = RIB_DUP;
+			out->old_path = pid;
+		} else {
+			out->old_path = rt->path;
+			out->change = RIB_PATH;
+			r->paths[pid].refs++;
+			path_unref(r, rt->path);
+			rt->path = pid;
+			mark_dirty(r, id);
+		}
+	} else {
+		idx = -idx - 1;
+		if (x->nroutes == x->cap) {
+			uint32_t cap = x->cap;
+			if (grow((void **)&x->routes, &cap,
+			         x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
+			         sizeof(*x->routes)) < 0)
+				return -1;
+			x->cap = (uint16_t)(cap > 65535 ? 65535 : cap);
+		}
+		memmove(&x->routes[idx + 1], &x->routes[idx],
+		        (x->nroutes - idx) * sizeof(*x->routes));
+		x->routes[idx].peer = (uint16_t)peer;
+		x->routes[idx].gen = p->gen;
+		x->routes[idx].path = pid;
+		x->nroutes++;
+		r->paths[pid].refs++;
+		count_route(r, p, x, +1);
+		mark_dirty(r, id);
+		out->change = RIB_NEW;
+		if (e->type != VG_ELEM_RIB && x->last_wd &&
+		    t - x->last_wd < flap_window)
+			out->flap = 1;
+	}
+	if (e->type == VG_ELEM_RIB) {
+		p->in_dump = 1;
+	} else {
+		x->last_ann = t;
+	}
+	return 0;
+}
+
+/* Drop routes of PEER whose generation is not the peer's current one. */
+static uint64_t
+drop_unconfirmed(struct rib *r, unsigned peer)
+{
+	struct rib_peer *p = &r->peers[peer];
+	uint64_t n = 0;
+	for (uint32_t id = 0; id < r->npfx; id++) {
+		struct rib_pfx *x = &r->pfx[id];
+		int idx = route_find(x, peer);
+		if (idx >= 0 && x->routes[idx].gen != p->gen) {
+			route_remove(r, id, idx);
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+rib_peer_state(struct rib *r, unsigned peer, unsigned new_state, uint32_t t)
+{
+	struct rib_peer *p = &r->peers[peer];
+	int up = new_state == VG_STATE_ESTABLISHED;
+
+	if (up == p->up)
+		return;
+	p->up = (uint8_t)up;
+	p->last_change = t;
+	if (up) {
+		/* A new session: what it held before must be re-announced
+		 * within the grace period. */
+		p->gen++;
+		if (p->gen == 0)
+			p->gen = 1;
+		p->up_since = t;
+		p->stale_pending = 1;
+	}
+}
+
+uint64_t
+rib_expire_stale(struct rib *r, uint32_t now)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < r->npeers; i++) {
+		struct rib_peer *p = &r->peers[i];
+		if (p->stale_pending && p->up &&
+		    now >= p->up_since + r->o.stale_grace) {
+			n += drop_unconfirmed(r, i);
+			p->stale_pending = 0;
+		}
+	}
+	return n;
+}
+
+void
+rib_dump_begin(struct rib *r, const char *collector)
+{
+	for (uint32_t i = 0; i < r->npeers; i++) {
+		struct rib_peer *p = &r->peers[i];
+		if (strcmp(p->collector, collector) == 0) {
+			p->in_dump = 0;
+			/* entries of this dump confirm routes with a new
+			 * generation; what is left unconfirmed is gone */
+			p->gen++;
+			if (p->gen == 0)
+				p->gen = 1;
+		}
+	}
+}
+
+uint64_t
+rib_dump_end(struct rib *r, const char *collector)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < r->npeers; i++) {
+		struct rib_peer *p = &r->peers[i];
+		if (strcmp(p->collector, collector) != 0)
+			continue;
+		if (p->in_dump) {
+			n += drop_unconfirmed(r, i);
+			p->in_dump = 0;
+		} else {
+			/* not in this dump: its routes keep their standing */
+			for (uint32_t id = 0; id < r->npfx; id++) {
+				struct rib_pfx *x = &r->pfx[id];
+				int idx = route_find(x, i);
+				if (idx >= 0)
+					x->routes[idx].gen = p->gen;
+			}
+		}
+	}
+	return n;
+}
+
+/* ---- visibility -------------------------------------------------------- */
+
+int
+rib_route_counts(const struct rib *r, const struct rib_route *rt, unsigned afi)
+{
+	const struct rib_peer *p = &r->peers[rt->peer];
+	return p->up && (afi == VG_AFI_IP4 ? p->full_v4 : p->full_v6);
+}
+
+int
+rib_update_full_feed(struct rib *r)
+{
+	int changed = 0;
+	for (unsigned afi = 1; afi <= 2; afi++) {
+		uint64_t sig = 0;
+		unsigned n = 0;
+		r->stamp++;
+		for (uint32_t i = 0; i < r->npeers; i++) {
+			struct rib_peer *p = &r->peers[i];
+			int full = afi == 1 ? p->n_v4 >= r->o.full_v4
+			                    : p->n_v6 >= r->o.full_v6;
+			if (afi == 1)
+				p->full_v4 = (uint8_t)full;
+			else
+				p->full_v6 = (uint8_t)full;
+			if (full && p->up) {
+				sig ^= mix64((uint64_t)i + 1);
+				if (r->asn_stamp[p->asn_idx] != r->stamp) {
+					r->asn_stamp[p->asn_idx] = r->stamp;
+					n++;
+				}
+			}
+		}
+		if (sig != r->full_sig[afi] || n != r->full_asns[afi])
+			changed = 1;
+		r->full_sig[afi] = sig;
+		r->full_asns[afi] = n;
+	}
+	if (changed)
+		for (uint32_t id = 0; id < r->npfx; id++)
+			mark_dirty(r, id);
+	return changed;
+}
+
+unsigned
+rib_full_asns(const struct rib *r, unsigned afi)
+{
+	return afi <= 2 ? r->full_asns[afi] : 0;
+}
+
+int
+rib_recompute(struct rib *r, uint32_t id)
+{
+	struct rib_pfx *x = &r->pfx[id];
+	unsigned afi = x->p.afi, denom = r->full_asns[afi <= 2 ? afi : 0];
+	unsigned seen = 0;
+	int was = (x->flags & RIB_PFX_VISIBLE) != 0, now;
+
+	r->stamp++;
+	for (unsigned i = 0; i < x->nroutes; i++) {
+		const struct rib_peer *p = &r->peers[x->routes[i].peer];
+		if (!p->up || !(afi == VG_AFI_IP4 ? p->full_v4 : p->full_v6))
+			continue;
+		if (r->asn_stamp[p->asn_idx] != r->stamp) {
+			r->asn_stamp[p->asn_idx] = r->stamp;
+			seen++;
+		}
+	}
+	x->seen_asns = (uint16_t)seen;
+	now = denom > 0 && (double)seen >= r->o.visible_ratio * denom - 1e-9;
+	x->flags = (uint8_t)((x->flags & ~(RIB_PFX_DIRTY | RIB_PFX_VISIBLE)) |
+	                     (now ? RIB_PFX_VISIBLE : 0));
+	return now != was;
+}
+
+void
+rib_take_dirty(struct rib *r, const uint32_t **ids, size_t *n)
+{
+	/* The caller recomputes each listed prefix; the list is reset now
+	 * and refilled by later changes. */
+	*ids = r->dirty;
+	*n = r->ndirty;
+	r->ndirty = 0;
+	path_collect(r);
+}
+
+uint32_t
+rib_npfx(const struct rib *r)
+{
+	return r->npfx;
+}
+
+struct rib_pfx *
+rib_pfx(struct rib *r, uint32_t id)
+{
+	return id < r->npfx ? &r->pfx[id] : NULL;
+}
+
+void
+rib_stats(const struct rib *r, struct rib_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->routes = r->routes;
+	st->prefixes = r->npfx;
+	st->paths = r->live_paths;
+	for (uint32_t i = 0; i < r->npfx; i++)
+		st->bytes_routes += (uint64_t)r->pfx[i].cap * sizeof(struct rib_route);
+	st->bytes_prefixes = (uint64_t)r->cap_pfx * sizeof(struct rib_pfx);
+	st->bytes_index = (uint64_t)(r->pfx_mask + 1) * 4 +
+	                  (uint64_t)(r->path_mask + 1) * 4;
+	for (uint32_t i = 1; i < r->npaths; i++)
+		if (r->paths[i].data)
+			st->bytes_paths += (r->paths[i].nasn + r->paths[i].nseg + 1) *
+			                   4u + 16;
+	st->bytes_paths += (uint64_t)r->cap_paths * sizeof(struct rib_path);
+}
