@@ -2,19 +2,21 @@
 /*
  * Address space to country, and AS number to country and name: the map the
  * outage observatory uses to turn visible prefixes into per-country counts
- * of /24 (IPv4) and /48 (IPv6) units.  A struct geo_db is filled from any mix
- * of RIR extended delegation files, "first,last,CC" CSV ranges, MaxMind DB
- * files and an AS-names JSON object, then frozen by geo_db_finish() into one
- * sorted, gap-free interval array per address family (and one for AS
- * numbers) that every lookup binary-searches.  Overlaps between sources are
- * resolved once, at finish: the most specific range (fewest addresses) wins,
- * and between ranges of equal size the one loaded last wins.  IPv4 is kept
- * to the address; IPv6 to the /64 (only the top 64 bits are stored, which is
- * finer than the /48 counting unit).  Loaders skip and count bad lines
- * instead of failing a file; only a missing or unreadable file, or a file
- * that is not of the expected kind at all, makes them return -1.  Nothing
- * here prints or exits.  A finished database is read-only and may be shared
- * by threads without locking.
+ * of /24 (IPv4) and /48 (IPv6) units.  A struct geo_db is filled from any
+ * mix of RIR extended delegation files, "first,last,CC" CSV ranges, MaxMind
+ * DB files and an AS-names JSON object, then frozen by geo_db_finish() into
+ * one sorted, gap-free interval array per address family (and one for AS
+ * numbers) that every lookup binary-searches.  Overlaps are resolved once,
+ * at finish: within one file a later line overrides an earlier one (the
+ * way MaxMind DB writers read range lists; the @ip-location-db CSVs rely on
+ * it); between files the most specific range (fewest addresses) wins, and
+ * of equal sizes the one loaded last.  IPv4 is kept to the address, IPv6 to
+ * the /64 (only the top 64 bits are stored, finer than the /48 counting
+ * unit), a /64 taking the country of its first address.  Loaders skip and
+ * count bad lines instead of failing a file; only a missing or unreadable
+ * file, a file that is not of the expected kind at all, or lack of memory
+ * makes them return -1.  Nothing here prints or exits.  A finished database
+ * is read-only and may be shared by threads without locking.
  */
 #ifndef VIGIL_GEO_H
 #define VIGIL_GEO_H
@@ -69,20 +71,28 @@ void geo_db_free(struct geo_db *db);
  *   (any count, not only powers of two), ipv6 records a start and a prefix
  *   length, asn records a first AS and a count, all with the country.  Only
  *   status allocated and assigned is used; reserved and available records,
+ *   country "ZZ", IPv6 records smaller than a /64 that do not start one,
  *   the version line, summary lines, comments and blank lines are skipped
  *   without a warning.
  * geo_load_csv: lines "first,last,CC" (fields may be double-quoted; extra
  *   fields ignored), addresses as IPv4 or IPv6 text or as decimal integers
  *   (the "-num" files of @ip-location-db; a decimal value above 2^32-1 means
- *   IPv6).  IPv4 and IPv6 may be mixed in one file.  A first line that does
- *   not start with an address is taken as a header.
+ *   IPv6).  IPv4 and IPv6 may be mixed in one file, ranges need not be
+ *   CIDR blocks, and a later line overrides an earlier one it overlaps.  An
+ *   IPv6 range that starts inside a /64 leaves that /64 to the range
+ *   before it.  Country "ZZ" or empty means unknown: the line is skipped
+ *   without a warning.  A first line that does not start with an address is
+ *   taken as a header.
  * geo_load_mmdb: a MaxMind DB file (IPv4 or IPv6 tree), read through
  *   libmaxminddb.  The country is taken from "country_code" (ip-location-db),
  *   else "country"/"iso_code" (GeoLite2/GeoIP2 Country), else
  *   "registered_country"/"iso_code".  The IPv4 subtree of an IPv6 tree
  *   (::/96) is loaded as IPv4; its aliases (::ffff:0:0/96, 2002::/16) are
  *   not loaded.  Adjacent networks of the same country are merged into one
- *   range first, so an MMDB and the CSV of the same data rank the same.
+ *   range first, so an MMDB and the CSV of the same data rank the same
+ *   against other files (and give the same map: checked on
+ *   geo-whois-asn-country).  Networks without a country are skipped; a file
+ *   with no country at all is refused.
  * geo_load_asnames: a JSON object {"ASN": "NAME, CC", ...} such as pyasn's
  *   asnames.json (keys may carry an "AS" prefix).  Sets the AS name and, if
  *   the value ends in ", CC", the AS country (as a one-AS range, so it wins
@@ -106,7 +116,8 @@ int geo_load(struct geo_db *db, const char *path, char *err, size_t errlen);
 unsigned long geo_db_warnings(const struct geo_db *db, const char **first);
 
 /* Resolve the overlaps and build the lookup arrays; frees the loaders'
- * intermediate data.  Call once after the last load; lookups on a database
+ * intermediate data.  Call after the last load (a finished database takes
+ * no more loads; finishing it again does nothing); lookups on a database
  * that is not finished find nothing.  Returns 0, or -1 if out of memory
  * (DB is then still unfinished and can be freed). */
 int geo_db_finish(struct geo_db *db);

@@ -23,6 +23,9 @@
 
 struct obs_opts {
 	uint32_t bin_len;        /* seconds, default 300 */
+	uint8_t min_len_v4;      /* shorter IPv4 prefixes (a leaked default
+	                            route) are ignored: 8 */
+	uint8_t min_len_v6;      /* likewise for IPv6: 16 */
 	struct rib_opts rib;
 	/* outage detector */
 	uint32_t window_bins;    /* baseline window, default 288 (24 h) */
@@ -39,6 +42,10 @@ struct obs_opts {
 	uint32_t inst_gap_bins;  /* quiet bins that end an episode, 3 */
 	uint32_t evidence_max;   /* evidence items kept per event, 256 */
 	int asn_entities;        /* track origin-AS entities, default 1 */
+	int upstream_outages;    /* raise outage events for upstream
+	                            entities too (default 0: their signals
+	                            are evidence for country events; routes
+	                            moving between upstreams is no outage) */
 };
 
 void obs_opts_default(struct obs_opts *o);

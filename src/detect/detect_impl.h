@@ -49,7 +49,14 @@ struct ent {
 	uint8_t changed; /* recounted this bin */
 	uint32_t *mem;   /* member prefix ids */
 	uint32_t nmem, capmem;
+	/* countries: IPv6 members apart, and counts kept as prefixes change
+	 * (a big country is not recounted member by member every bin) */
+	uint32_t *mem6;
+	uint32_t nmem6, capmem6;
+	int64_t inc_npfx, inc_norig;
 	uint32_t ann, wd, pc, flaps;
+	uint32_t flap_events; /* re-announcements within a bin length of a
+	                         withdrawal, and the reverse: instability */
 	uint64_t v4, v6;
 	uint32_t npfx, norig;
 	uint32_t stamp;
@@ -68,6 +75,7 @@ struct opfx {
 	uint32_t flap_bin;           /* bin index + 1 when last counted */
 	uint32_t sample_path;        /* a path it had (referenced) */
 	uint32_t last_visible;       /* end of the last bin it was visible */
+	uint32_t counted_origin;     /* origin its countries count it for */
 	uint32_t lost_at;            /* start of the bin it went invisible */
 };
 
@@ -101,6 +109,21 @@ struct obs {
 	struct path_up *pup; /* by rib path id */
 	uint32_t cap_pup, pup_gen;
 
+	/* IPv4 address space by /24 unit: how many visible prefixes cover
+	 * it, and its country; countries' visible /24s are kept up to date
+	 * from these as prefixes change, instead of recounted */
+	uint16_t *cov4;
+	geo_cc *cc4;
+	int64_t *cc_v4; /* by geo_cc */
+
+	/* (country entity, origin AS) -> visible prefixes, for the
+	 * countries' distinct origin counts */
+	struct org_slot {
+		uint64_t key;
+		uint32_t count;
+	} *orgs;
+	uint32_t norgs, org_mask;
+
 	struct ivl *iv4, *iv6;
 	uint32_t niv4, niv6, capiv4, capiv6;
 
@@ -112,7 +135,7 @@ struct obs {
 	int started;
 	uint32_t bin_end;
 	uint32_t bin_index;
-	uint64_t elems, bins, signals;
+	uint64_t elems, bins, signals, ignored;
 	uint64_t next_event_id;
 };
 

@@ -13,7 +13,9 @@
  * Depth is the largest fraction lost; severity = depth x duration in hours.
  * Small entities count: losing 1 of North Korea's 4 /24s is a 25% drop.
  *
- * Instability: per bin, withdrawals + path changes + flaps of the entity,
+ * Instability: per bin, path changes + flap events of the entity (a route
+ * re-announced within a bin length of its withdrawal, or withdrawn within
+ * one of its announcement),
  * against the median and MAD of the same count over the window (a robust z
  * score, MAD floored at 1).  A bin with at least inst_min events and a
  * score of inst_score or more is flagged; flagged bins less than
@@ -371,7 +373,7 @@ outage_step(struct obs *ob, struct ent *e, struct det *d, uint32_t v,
 
 static double
 instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
-                 uint32_t bin_start, int ready)
+                 uint32_t bin_start, int ready, int suppress)
 {
 	const struct obs_opts *o = &ob->o;
 	struct vg_event *ev = &d->inst;
@@ -382,7 +384,8 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 			d->imed = d->imad = 0;
 			d->iage = 0;
 		} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0 ||
-		           x > d->imed) {
+		           (x >= o->inst_min &&
+		            x > d->imed + o->inst_score * 1.4826 * d->imad)) {
 			uint32_t scratch[4096];
 			uint32_t n = d->n < 4096 ? d->n : 4096;
 			d->imed = median_u32(d->ihist, n, scratch);
@@ -391,12 +394,16 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		} else {
 			d->iage++;
 		}
+		/* counts are Poisson-like: a small median's MAD understates
+		 * its spread, so never trust less than sqrt(median) */
 		double spread = 1.4826 * d->imad;
-		if (spread < 1)
-			spread = 1;
+		double pois = 1.5 * sqrt(d->imed > 1 ? d->imed : 1);
+		if (spread < pois)
+			spread = pois;
 		score = (x - d->imed) / spread;
 	}
-	int flagged = ready && x >= o->inst_min && score >= o->inst_score;
+	int flagged = ready && x >= o->inst_min && score >= o->inst_score &&
+	              !suppress;
 	if (flagged) {
 		d->quiet = 0;
 		d->last_flag = bin_start;
@@ -465,12 +472,21 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	}
 	v = (uint32_t)(d->use_v6 ? (e->v6 > UINT32_MAX ? UINT32_MAX : e->v6)
 	                         : (e->v4 > UINT32_MAX ? UINT32_MAX : e->v4));
-	x = e->wd + e->pc + e->flaps;
+	/* instability: path changes and flapping (a route back within a
+	 * bin length of its withdrawal, or gone within one of coming); plain
+	 * withdrawals are an outage's business, re-announcements after hours
+	 * a restoration's */
+	x = e->pc + e->flap_events;
 	ready = d->n >= ob->o.warmup_bins;
 
-	/* instability reads the history before this bin is pushed */
-	score = instability_step(ob, e, d, x, bin_start, ready);
-	outage_step(ob, e, d, v, x, bin_start, ready);
+	/* instability reads the history before this bin is pushed; the
+	 * withdrawals of a bin in which the entity is going dark are the
+	 * outage itself, not instability */
+	score = instability_step(ob, e, d, x, bin_start, ready, d->out.id != 0);
+	if (e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages)
+		push(ob, d, v, x);
+	else
+		outage_step(ob, e, d, v, x, bin_start, ready);
 
 	/* the signal: sparse, see README (a row when something changed, the
 	 * counters are not zero, an event is open, or every hour) */

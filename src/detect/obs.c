@@ -23,6 +23,8 @@ obs_opts_default(struct obs_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->bin_len = 300;
+	o->min_len_v4 = 8;
+	o->min_len_v6 = 16;
 	rib_opts_default(&o->rib);
 	o->window_bins = 288;
 	o->warmup_bins = 12;
@@ -66,6 +68,8 @@ mix64(uint64_t h)
 	h ^= h >> 33;
 	return h;
 }
+
+static void count_for_countries(struct obs *ob, struct opfx *o, int delta);
 
 /* ---- entities ---------------------------------------------------------- */
 
@@ -230,6 +234,12 @@ opfx_get(struct obs *ob, uint32_t id)
 			o->cc[i] = c.cc[i];
 			o->cc_ent[i] = obs_ent(ob, VG_ENT_COUNTRY, c.cc[i], 0);
 			ent_add_member(ob, o->cc_ent[i], id);
+			if (x->p.afi == VG_AFI_IP6 && o->cc_ent[i] != UINT32_MAX) {
+				struct ent *e = &ob->ents[o->cc_ent[i]];
+				if (grow((void **)&e->mem6, &e->capmem6, e->nmem6 + 1,
+				         sizeof(uint32_t)) == 0)
+					e->mem6[e->nmem6++] = id;
+			}
 		}
 	}
 	return o;
@@ -304,8 +314,11 @@ count_event(struct obs *ob, struct opfx *o, uint32_t path, int field)
 		case 2:
 			e->pc++;
 			break;
-		default:
+		case 3:
 			e->flaps++;
+			break;
+		default:
+			e->flap_events++;
 			break;
 		}
 		e->active = 1;
@@ -331,6 +344,13 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	}
 	if (e->prefix.safi != VG_SAFI_UNICAST)
 		return 0; /* multicast routes are not reachability */
+	if (e->prefix.len < (e->prefix.afi == VG_AFI_IP4 ? ob->o.min_len_v4
+	                                                 : ob->o.min_len_v6)) {
+		/* a default route or an absurd aggregate would make all the
+		 * address space it covers look reachable */
+		ob->ignored++;
+		return 0;
+	}
 	if (rib_apply(ob->rib, (unsigned)peer, e, ob->o.bin_len, &ci) < 0)
 		return -1;
 	if (e->type == VG_ELEM_RIB || ci.pfx == UINT32_MAX)
@@ -352,9 +372,13 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	default:
 		break;
 	}
-	if (ci.flap && o->flap_bin != ob->bin_index + 1) {
-		o->flap_bin = ob->bin_index + 1;
-		count_event(ob, o, ci.new_path ? ci.new_path : ci.old_path, 3);
+	if (ci.flap) {
+		uint32_t path = ci.new_path ? ci.new_path : ci.old_path;
+		count_event(ob, o, path, 4);
+		if (o->flap_bin != ob->bin_index + 1) {
+			o->flap_bin = ob->bin_index + 1;
+			count_event(ob, o, path, 3);
+		}
 	}
 	return 0;
 }
@@ -373,9 +397,11 @@ obs_dump_end(struct obs *ob, const char *collector)
 
 /* ---- bin end: memberships and visibility ------------------------------- */
 
-/* Re-derive the origin and upstream memberships of prefix ID from the
- * routes that count (full-feed, up); with none, keep the old ones so a
- * vanished prefix stays a member of what it belonged to. */
+/* Re-derive the origin and upstream memberships of prefix ID from every
+ * route held (a peer that is down keeps its routes: a session drop moves
+ * no prefix between entities); with no route at all, keep the old ones so
+ * a vanished prefix stays a member of what it belonged to.  The sample
+ * path for evidence comes from a route that counts, if any. */
 static void
 update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 {
@@ -386,10 +412,8 @@ update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 
 	for (unsigned i = 0; i < x->nroutes; i++) {
 		const struct rib_route *rt = &x->routes[i];
-		if (!rib_route_counts(ob->rib, rt, x->p.afi))
-			continue;
 		counting++;
-		if (!sample)
+		if (!sample || rib_route_counts(ob->rib, rt, x->p.afi))
 			sample = rt->path;
 		uint32_t origin = rib_path_origin(ob->rib, rt->path);
 		uint32_t cand[1 + OBS_MAX_CC];
@@ -415,9 +439,17 @@ update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 	if (counting == 0)
 		return;
 	if (sample && sample != o->sample_path) {
+		int counted = o->counted_origin != 0;
+		if (counted &&
+		    rib_path_origin(ob->rib, sample) != o->counted_origin)
+			count_for_countries(ob, o, -1);
+		else
+			counted = 0;
 		rib_path_ref(ob->rib, sample);
 		rib_path_unref(ob->rib, o->sample_path);
 		o->sample_path = sample;
+		if (counted)
+			count_for_countries(ob, o, +1);
 	}
 	/* remove memberships no longer wanted, add new ones */
 	for (unsigned i = 0; i < o->nmemb;) {
@@ -442,6 +474,99 @@ update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 			ent_add_member(ob, want[j], id);
 		}
 	}
+}
+
+/* The (country entity, origin) counter; NULL if memory runs out. */
+static uint32_t *
+org_count(struct obs *ob, uint32_t ent, uint32_t origin)
+{
+	uint64_t key = (uint64_t)ent << 32 | origin;
+	if (ob->orgs == NULL || (ob->norgs + 1) * 10u > (ob->org_mask + 1) * 7u) {
+		uint32_t nslots = ob->orgs ? (ob->org_mask + 1) * 2 : 4096;
+		struct org_slot *ns = calloc(nslots, sizeof(*ns));
+		if (ns == NULL)
+			return NULL;
+		for (uint32_t i = 0; ob->orgs && i <= ob->org_mask; i++) {
+			if (ob->orgs[i].key == 0)
+				continue;
+			uint32_t h = (uint32_t)mix64(ob->orgs[i].key) & (nslots - 1);
+			while (ns[h].key)
+				h = (h + 1) & (nslots - 1);
+			ns[h] = ob->orgs[i];
+		}
+		free(ob->orgs);
+		ob->orgs = ns;
+		ob->org_mask = nslots - 1;
+	}
+	uint32_t h = (uint32_t)mix64(key) & ob->org_mask;
+	while (ob->orgs[h].key && ob->orgs[h].key != key)
+		h = (h + 1) & ob->org_mask;
+	if (ob->orgs[h].key == 0) {
+		ob->orgs[h].key = key;
+		ob->norgs++;
+	}
+	return &ob->orgs[h].count;
+}
+
+/* Count prefix O (visible) for its countries (DELTA +1) or stop counting
+ * it (-1): visible prefixes and distinct origins. */
+static void
+count_for_countries(struct obs *ob, struct opfx *o, int delta)
+{
+	uint32_t origin = delta > 0 ? rib_path_origin(ob->rib, o->sample_path)
+	                            : o->counted_origin;
+	for (unsigned i = 0; i < o->ncc; i++) {
+		if (o->cc_ent[i] == UINT32_MAX)
+			continue;
+		struct ent *e = &ob->ents[o->cc_ent[i]];
+		e->inc_npfx += delta;
+		if (origin) {
+			uint32_t *c = org_count(ob, o->cc_ent[i], origin);
+			if (c == NULL)
+				continue;
+			if (delta > 0 && (*c)++ == 0)
+				e->inc_norig++;
+			else if (delta < 0 && *c > 0 && --(*c) == 0)
+				e->inc_norig--;
+		}
+	}
+	o->counted_origin = delta > 0 ? origin : 0;
+}
+
+/* Prefix X became visible (DELTA +1) or invisible (-1): update the
+ * per-/24 coverage and the countries' visible /24 counts. */
+static void
+cover4(struct obs *ob, const struct rib_pfx *x, int delta)
+{
+	uint64_t first, n;
+	if (ob->cov4 == NULL || x->p.afi != VG_AFI_IP4)
+		return;
+	if (x->p.len >= 24) {
+		first = (uint64_t)x->p.addr[0] << 16 | (uint64_t)x->p.addr[1] << 8 |
+		        x->p.addr[2];
+		n = 1;
+	} else {
+		first = (uint64_t)x->p.addr[0] << 16 | (uint64_t)x->p.addr[1] << 8 |
+		        x->p.addr[2];
+		n = (uint64_t)1 << (24 - x->p.len);
+	}
+	for (uint64_t u = first; u < first + n; u++) {
+		if (delta > 0) {
+			if (ob->cov4[u]++ == 0)
+				ob->cc_v4[ob->cc4[u]]++;
+		} else if (ob->cov4[u] > 0) {
+			if (--ob->cov4[u] == 0)
+				ob->cc_v4[ob->cc4[u]]--;
+		}
+	}
+}
+
+static void
+fill_cc4(void *ctx, geo_cc cc, uint64_t first, uint64_t n)
+{
+	struct obs *ob = ctx;
+	for (uint64_t u = first; u < first + n && u < (1u << 24); u++)
+		ob->cc4[u] = cc;
 }
 
 static void
@@ -534,6 +659,33 @@ recount(struct obs *ob, struct ent *e)
 
 	ob->niv4 = ob->niv6 = 0;
 	ob->stamp++;
+	if (e->id.kind == VG_ENT_COUNTRY && ob->cov4) {
+		/* IPv4 /24s, prefixes and origins are kept as prefixes
+		 * change; only IPv6 space is recounted */
+		for (uint32_t i = 0; i < e->nmem6; i++) {
+			uint32_t id = e->mem6[i];
+			struct rib_pfx *x = rib_pfx(ob->rib, id);
+			uint64_t first, n;
+			if (!(x->flags & RIB_PFX_VISIBLE))
+				continue;
+			if (ob->opfx[id].ncc > 1) {
+				struct ivl_ctx c = {ob, e->cc, 1};
+				geo_prefix_units(ob->geo, &x->p, cc_ivl, &c);
+			} else {
+				pfx_units(&x->p, &first, &n);
+				push_ivl(ob, 1, first, n);
+			}
+		}
+		e->v4 = ob->cc_v4[e->cc] > 0 ? (uint64_t)ob->cc_v4[e->cc] : 0;
+		e->v6 = ivl_union(ob->iv6, ob->niv6);
+		e->npfx = e->inc_npfx > 0 ? (uint32_t)e->inc_npfx : 0;
+		e->norig = e->inc_norig > 0 ? (uint32_t)e->inc_norig : 0;
+		if (e->npfx)
+			e->active = 1;
+		e->dirty = 0;
+		e->changed = 1;
+		return;
+	}
 	for (uint32_t i = 0; i < e->nmem; i++) {
 		uint32_t id = e->mem[i];
 		struct rib_pfx *x = rib_pfx(ob->rib, id);
@@ -543,7 +695,9 @@ recount(struct obs *ob, struct ent *e)
 			continue;
 		npfx++;
 		int v6 = x->p.afi == VG_AFI_IP6;
-		if (e->id.kind != VG_ENT_ASN && o->ncc > 1) {
+		if (e->id.kind == VG_ENT_COUNTRY && !v6 && ob->cov4) {
+			/* kept by cover4() */
+		} else if (e->id.kind != VG_ENT_ASN && o->ncc > 1) {
 			struct ivl_ctx c = {ob, e->cc, (uint8_t)v6};
 			geo_prefix_units(ob->geo, &x->p, cc_ivl, &c);
 		} else {
@@ -567,7 +721,10 @@ recount(struct obs *ob, struct ent *e)
 			}
 		}
 	}
-	e->v4 = ivl_union(ob->iv4, ob->niv4);
+	if (e->id.kind == VG_ENT_COUNTRY && ob->cov4)
+		e->v4 = ob->cc_v4[e->cc] > 0 ? (uint64_t)ob->cc_v4[e->cc] : 0;
+	else
+		e->v4 = ivl_union(ob->iv4, ob->niv4);
 	e->v6 = ivl_union(ob->iv6, ob->niv6);
 	e->npfx = npfx;
 	e->norig = e->id.kind == VG_ENT_ASN ? (npfx ? 1 : 0) : norig;
@@ -577,13 +734,14 @@ recount(struct obs *ob, struct ent *e)
 	e->changed = 1;
 }
 
+/* Keys sort as entities do: kind, country letters, AS number. */
 static int
 ent_order_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct obs *ob = ctx;
-	const struct ent *x = &ob->ents[*(const uint32_t *)a];
-	const struct ent *y = &ob->ents[*(const uint32_t *)b];
-	return vg_entity_cmp(&x->id, &y->id);
+	uint64_t x = ob->ents[*(const uint32_t *)a].key;
+	uint64_t y = ob->ents[*(const uint32_t *)b].key;
+	return x < y ? -1 : x > y;
 }
 
 static void
@@ -604,6 +762,10 @@ close_bin(struct obs *ob)
 		int changed = rib_recompute(ob->rib, id);
 		update_membership(ob, id, o);
 		if (changed) {
+			struct rib_pfx *x = rib_pfx(ob->rib, id);
+			int vis = (x->flags & RIB_PFX_VISIBLE) != 0;
+			cover4(ob, x, vis ? 1 : -1);
+			count_for_countries(ob, o, vis ? 1 : -1);
 			mark_members_dirty(ob, o);
 			if (rib_pfx(ob->rib, id)->flags & RIB_PFX_VISIBLE)
 				o->last_visible = ob->bin_end;
@@ -634,7 +796,7 @@ close_bin(struct obs *ob)
 		if (!e->active)
 			continue;
 		det_bin(ob, ei, bin_start);
-		e->ann = e->wd = e->pc = e->flaps = 0;
+		e->ann = e->wd = e->pc = e->flaps = e->flap_events = 0;
 		e->touched = 0;
 		e->changed = 0;
 	}
@@ -695,6 +857,19 @@ obs_new(const struct obs_opts *o, const struct geo_db *geo,
 		obs_free(ob);
 		return NULL;
 	}
+	if (geo) {
+		struct vg_prefix all;
+		memset(&all, 0, sizeof(all));
+		all.afi = VG_AFI_IP4;
+		ob->cov4 = calloc((size_t)1 << 24, sizeof(uint16_t));
+		ob->cc4 = calloc((size_t)1 << 24, sizeof(geo_cc));
+		ob->cc_v4 = calloc(65536, sizeof(int64_t));
+		if (!ob->cov4 || !ob->cc4 || !ob->cc_v4) {
+			obs_free(ob);
+			return NULL;
+		}
+		geo_prefix_units(geo, &all, fill_cc4, ob);
+	}
 	return ob;
 }
 
@@ -705,8 +880,10 @@ obs_free(struct obs *ob)
 		return;
 	for (uint32_t i = 0; i < ob->nents; i++) {
 		free(ob->ents[i].mem);
+		free(ob->ents[i].mem6);
 		det_free(&ob->ents[i]);
 	}
+	free(ob->orgs);
 	free(ob->ents);
 	free(ob->ent_slots);
 	free(ob->order);
@@ -714,6 +891,9 @@ obs_free(struct obs *ob)
 	free(ob->pup);
 	free(ob->iv4);
 	free(ob->iv6);
+	free(ob->cov4);
+	free(ob->cc4);
+	free(ob->cc_v4);
 	free(ob->sig);
 	free(ob->ev_scratch);
 	rib_free(ob->rib);

@@ -22,10 +22,11 @@ enum geo_space {
 	GEO_NSPACE = 3,
 };
 
-/* One source range before resolution; SEQ orders loads (later = larger). */
+/* One source range before resolution.  LOAD numbers the load (file) it
+ * came from, counting up; within a load, ranges stay in file order. */
 struct geo_raw {
 	uint64_t first, last; /* inclusive keys */
-	uint32_t seq;
+	uint32_t load;
 	geo_cc cc;
 };
 
@@ -52,7 +53,8 @@ struct geo_asname {
 struct geo_db {
 	struct geo_rawvec raw[GEO_NSPACE];
 	struct geo_map map[GEO_NSPACE];
-	uint32_t seq;
+	uint32_t load; /* current load number */
+	uint32_t seq;  /* order of names */
 	int finished;
 
 	struct geo_asname *names;
@@ -68,12 +70,14 @@ struct geo_db {
 struct geo_mark {
 	size_t raw_n[GEO_NSPACE];
 	size_t n_names, pool_len;
-	uint32_t seq;
+	uint32_t load, seq;
 	unsigned long warnings;
 	int had_warning;
 };
 
-void geo_mark_take(const struct geo_db *db, struct geo_mark *m);
+/* Start a load: note where it starts in M and give it the next load
+ * number.  Undo everything it added with geo_mark_rollback(). */
+void geo_load_begin(struct geo_db *db, struct geo_mark *m);
 void geo_mark_rollback(struct geo_db *db, const struct geo_mark *m);
 
 /* Append a range [FIRST, LAST] of SPACE with country CC.  0 / -1 (ENOMEM). */
@@ -100,7 +104,7 @@ geo_cc geo_cc_from_mem(const char *s, size_t len);
 int geo_slurp(const char *path, char **buf, size_t *len, char *err,
               size_t errlen);
 
-/* Next line of [*P, END): sets *LINE/*LEN (without "\n" or "\r\n") and
+/* Next line of [*P, END): sets *LINE and *LEN (without "\n" or "\r\n") and
  * advances *P; 0 at the end. */
 int geo_next_line(const char **p, const char *end, const char **line,
                   size_t *len);
@@ -110,8 +114,9 @@ int geo_parse_u64(const char *s, size_t len, uint64_t *v);
 int geo_parse_ip4(const char *s, size_t len, uint32_t *v);
 int geo_parse_ip6(const char *s, size_t len, uint8_t out[16]);
 
-/* Top 64 bits of a 16-byte address. */
-uint64_t geo_ip6_key(const uint8_t a[16]);
+/* The 8 bytes at A as a big-endian number: the key of an IPv6 address
+ * (its top 64 bits), or, at A + 8, its lower half. */
+uint64_t geo_ip6_key(const uint8_t *a);
 
 /* Loaders on a buffer already in memory (PATH only for messages). */
 int geo_rir_buf(struct geo_db *db, const char *path, const char *buf,
