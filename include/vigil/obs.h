@@ -36,10 +36,14 @@ struct obs_opts {
 	uint32_t min_bins;       /* bins a drop must last, default 2 */
 	double min_units;        /* smallest baseline considered, 1 */
 	/* instability detector */
-	double inst_score;       /* robust z to flag a bin, default 8 */
-	double inst_critical;    /* robust z for critical, default 20 */
-	uint32_t inst_min;       /* events in a bin to flag it, default 10 */
+	double inst_score;       /* robust z to flag a bin, default 3 */
+	double inst_critical;    /* robust z for critical, default 10 */
+	uint32_t inst_min;       /* unstable prefixes in a bin to flag it, 2 */
+	double inst_share;       /* ... and at least this share of the
+	                            entity's visible prefixes, 0.25 */
 	uint32_t inst_gap_bins;  /* quiet bins that end an episode, 3 */
+	uint32_t inst_min_bins;  /* flagged bins before an episode is an
+	                            event (a lone burst is not), 3 */
 	uint32_t evidence_max;   /* evidence items kept per event, 256 */
 	int asn_entities;        /* track origin-AS entities, default 1 */
 	int upstream_outages;    /* raise outage events for upstream

@@ -26,6 +26,7 @@ struct det {
 	double base;        /* cached baseline */
 	uint32_t base_age;  /* bins since the baseline was computed */
 	double imed, imad;  /* cached instability median / MAD */
+	double ip95;        /* and 95th percentile */
 	uint32_t iage;
 	/* outage */
 	uint32_t pend;      /* consecutive bins below the warning level */
@@ -36,6 +37,8 @@ struct det {
 	/* instability */
 	struct vg_event inst; /* the open instability episode */
 	uint32_t quiet;       /* bins since the last flagged one */
+	uint32_t iflags;      /* flagged bins in the current episode; it
+	                         becomes an event at inst_min_bins */
 	uint32_t last_flag;   /* start of the last flagged bin */
 };
 
@@ -56,7 +59,9 @@ struct ent {
 	int64_t inc_npfx, inc_norig;
 	uint32_t ann, wd, pc, flaps;
 	uint32_t flap_events; /* re-announcements within a bin length of a
-	                         withdrawal, and the reverse: instability */
+	                         withdrawal, and the reverse */
+	uint32_t unstable;    /* distinct prefixes with a flap or a path
+	                         change in the bin: the instability count */
 	uint64_t v4, v6;
 	uint32_t npfx, norig;
 	uint32_t stamp;
@@ -73,6 +78,7 @@ struct opfx {
 	uint32_t cc_ent[OBS_MAX_CC];
 	uint32_t memb[OBS_MAX_MEMB]; /* origin and upstream entities */
 	uint32_t flap_bin;           /* bin index + 1 when last counted */
+	uint32_t unstable_bin;       /* likewise, as unstable */
 	uint32_t sample_path;        /* a path it had (referenced) */
 	uint32_t last_visible;       /* end of the last bin it was visible */
 	uint32_t counted_origin;     /* origin its countries count it for */

@@ -13,9 +13,15 @@
  * Depth is the largest fraction lost; severity = depth x duration in hours.
  * Small entities count: losing 1 of North Korea's 4 /24s is a 25% drop.
  *
- * Instability: per bin, path changes + flap events of the entity (a route
- * re-announced within a bin length of its withdrawal, or withdrawn within
- * one of its announcement),
+ * Instability: per bin, the entity's unstable prefixes: those with a path
+ * change or a flap (a route re-announced within a bin length of its
+ * withdrawal, or withdrawn within one of its announcement), each counted
+ * once however many peers saw it, so one prefix's path exploration across
+ * forty peers is one, not a hundred.  A bin is flagged when at least
+ * inst_min prefixes and inst_share of the entity's prefixes are unstable,
+ * more than twice the 95th percentile of its history, and its robust z
+ * score (median, MAD floored at sqrt(median) as counts are Poisson-like)
+ * reaches inst_score;
  * against the median and MAD of the same count over the window (a robust z
  * score, MAD floored at 1).  A bin with at least inst_min events and a
  * score of inst_score or more is flagged; flagged bins less than
@@ -50,6 +56,13 @@ median_u32(const uint32_t *v, uint32_t n, uint32_t *scratch)
 	if (n % 2)
 		return scratch[n / 2];
 	return (scratch[n / 2 - 1] + (double)scratch[n / 2]) / 2;
+}
+
+/* The 95th percentile of the values median_u32 just sorted. */
+static double
+p95_sorted(const uint32_t *sorted, uint32_t n)
+{
+	return n ? sorted[(uint32_t)((n - 1) * 0.95 + 0.5)] : 0;
 }
 
 static double
@@ -381,7 +394,7 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 
 	if (ready) {
 		if (d->inz >= d->n) {
-			d->imed = d->imad = 0;
+			d->imed = d->imad = d->ip95 = 0;
 			d->iage = 0;
 		} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0 ||
 		           (x >= o->inst_min &&
@@ -389,6 +402,7 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 			uint32_t scratch[4096];
 			uint32_t n = d->n < 4096 ? d->n : 4096;
 			d->imed = median_u32(d->ihist, n, scratch);
+			d->ip95 = p95_sorted(scratch, n);
 			d->imad = mad_u32(d->ihist, n, d->imed, scratch);
 			d->iage = 1;
 		} else {
@@ -397,19 +411,25 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		/* counts are Poisson-like: a small median's MAD understates
 		 * its spread, so never trust less than sqrt(median) */
 		double spread = 1.4826 * d->imad;
-		double pois = 1.5 * sqrt(d->imed > 1 ? d->imed : 1);
+		double pois = sqrt(d->imed > 1 ? d->imed : 1);
 		if (spread < pois)
 			spread = pois;
 		score = (x - d->imed) / spread;
 	}
+	double size = e->npfx > x ? e->npfx : x;
+	/* and clearly above the entity's own busy bins: an entity that
+	 * churns now and then is not flagged for churning again */
 	int flagged = ready && x >= o->inst_min && score >= o->inst_score &&
+	              x >= o->inst_share * size && x > 2 * d->ip95 &&
 	              !suppress;
 	if (flagged) {
 		d->quiet = 0;
 		d->last_flag = bin_start;
-		if (ev->id == 0) {
+		if (d->iflags++ == 0) {
+			/* a candidate episode: an event once it has
+			 * inst_min_bins flagged bins */
+			free(ev->evidence);
 			memset(ev, 0, sizeof(*ev));
-			ev->id = ++ob->next_event_id;
 			ev->ent = e->id;
 			ev->kind = VG_EVENT_INSTABILITY;
 			ev->start = bin_start;
@@ -431,15 +451,23 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		instability_evidence(ob, e, ev, bin_start);
 		ev->severity = ev->depth *
 		               (bin_start + o->bin_len - ev->start) / 3600.0;
-		if (changed || ev->n_evidence != before || ev->start == bin_start)
+		if (ev->id == 0 && d->iflags >= o->inst_min_bins) {
+			ev->id = ++ob->next_event_id;
 			emit_event(ob, ev);
-	} else if (ev->id) {
+		} else if (ev->id && (changed || ev->n_evidence != before)) {
+			emit_event(ob, ev);
+		}
+	} else if (d->iflags) {
 		if (++d->quiet >= o->inst_gap_bins) {
-			ev->end = d->last_flag + o->bin_len;
-			ev->severity = ev->depth * (ev->end - ev->start) / 3600.0;
-			emit_event(ob, ev);
+			if (ev->id) {
+				ev->end = d->last_flag + o->bin_len;
+				ev->severity = ev->depth * (ev->end - ev->start) /
+				               3600.0;
+				emit_event(ob, ev);
+			}
 			free(ev->evidence);
 			memset(ev, 0, sizeof(*ev));
+			d->iflags = 0;
 		}
 	}
 	return score;
@@ -476,7 +504,7 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	 * bin length of its withdrawal, or gone within one of coming); plain
 	 * withdrawals are an outage's business, re-announcements after hours
 	 * a restoration's */
-	x = e->pc + e->flap_events;
+	x = e->unstable;
 	ready = d->n >= ob->o.warmup_bins;
 
 	/* instability reads the history before this bin is pushed; the

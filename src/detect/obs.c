@@ -33,10 +33,12 @@ obs_opts_default(struct obs_opts *o)
 	o->restore_ratio = 0.5;
 	o->min_bins = 2;
 	o->min_units = 1;
-	o->inst_score = 8;
-	o->inst_critical = 20;
-	o->inst_min = 10;
+	o->inst_score = 3;
+	o->inst_critical = 10;
+	o->inst_min = 2;
+	o->inst_share = 0.25;
 	o->inst_gap_bins = 3;
+	o->inst_min_bins = 3;
 	o->evidence_max = 256;
 	o->asn_entities = 1;
 }
@@ -167,13 +169,43 @@ obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
 	return ob->nents++;
 }
 
+/* Members are kept in address order (IPv4 before IPv6, then address,
+ * then length), so recounting an entity's space needs no sort.  Tables
+ * arrive in address order, so this is mostly an append. */
+static int
+pfx_before(struct obs *ob, uint32_t a, uint32_t b)
+{
+	const struct vg_prefix *x = &rib_pfx(ob->rib, a)->p;
+	const struct vg_prefix *y = &rib_pfx(ob->rib, b)->p;
+	if (x->afi != y->afi)
+		return x->afi < y->afi;
+	int c = memcmp(x->addr, y->addr, 16);
+	if (c != 0)
+		return c < 0;
+	return x->len < y->len;
+}
+
 static int
 ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 {
 	struct ent *e = &ob->ents[ent];
+	uint32_t lo = 0, hi = e->nmem;
 	if (grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
 		return -1;
-	e->mem[e->nmem++] = pfx;
+	if (e->nmem && pfx_before(ob, e->mem[e->nmem - 1], pfx)) {
+		lo = e->nmem;
+	} else {
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			if (pfx_before(ob, e->mem[mid], pfx))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	memmove(&e->mem[lo + 1], &e->mem[lo], (e->nmem - lo) * sizeof(uint32_t));
+	e->mem[lo] = pfx;
+	e->nmem++;
 	e->dirty = 1;
 	return 0;
 }
@@ -184,7 +216,9 @@ ent_del_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 	struct ent *e = &ob->ents[ent];
 	for (uint32_t i = e->nmem; i-- > 0;) {
 		if (e->mem[i] == pfx) {
-			e->mem[i] = e->mem[--e->nmem];
+			memmove(&e->mem[i], &e->mem[i + 1],
+			        (e->nmem - i - 1) * sizeof(uint32_t));
+			e->nmem--;
 			e->dirty = 1;
 			return;
 		}
@@ -248,8 +282,10 @@ opfx_get(struct obs *ob, uint32_t id)
 /*
  * The upstream of PATH for country CC: walking from the origin towards the
  * collector, the first AS registered outside CC.  0 when every AS on the
- * path is in CC.  One cached answer per path (paths rarely serve prefixes
- * of two countries).
+ * path is in CC.  The first AS of the path is the collector's peer (the
+ * observation point, not the country's connectivity) and is not taken.
+ * One cached answer per path (paths rarely serve prefixes of two
+ * countries).
  */
 uint32_t
 obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
@@ -269,7 +305,7 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 		return pu->up;
 	asn = rib_path_asns(ob->rib, path, &n);
 	uint32_t up = 0;
-	for (uint32_t i = n; i-- > 0;) {
+	for (uint32_t i = n; i-- > 1;) {
 		geo_cc c = geo_asn_country(ob->geo, asn[i]);
 		if (c != cc) {
 			up = asn[i];
@@ -288,7 +324,7 @@ static void
 count_event(struct obs *ob, struct opfx *o, uint32_t path, int field)
 {
 	uint32_t origin = rib_path_origin(ob->rib, path);
-	uint32_t seen[OBS_MAX_CC * 2 + 1];
+	uint32_t seen[OBS_MAX_CC * 2 + 2];
 	unsigned nseen = 0;
 
 	for (unsigned i = 0; i < o->ncc; i++)
@@ -317,8 +353,11 @@ count_event(struct obs *ob, struct opfx *o, uint32_t path, int field)
 		case 3:
 			e->flaps++;
 			break;
-		default:
+		case 4:
 			e->flap_events++;
+			break;
+		default:
+			e->unstable++;
 			break;
 		}
 		e->active = 1;
@@ -365,6 +404,10 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	case RIB_PATH:
 		count_event(ob, o, ci.new_path, 0);
 		count_event(ob, o, ci.new_path, 2);
+		if (o->unstable_bin != ob->bin_index + 1) {
+			o->unstable_bin = ob->bin_index + 1;
+			count_event(ob, o, ci.new_path, 5);
+		}
 		break;
 	case RIB_WD:
 		count_event(ob, o, ci.old_path, 1);
@@ -378,6 +421,10 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 		if (o->flap_bin != ob->bin_index + 1) {
 			o->flap_bin = ob->bin_index + 1;
 			count_event(ob, o, path, 3);
+		}
+		if (o->unstable_bin != ob->bin_index + 1) {
+			o->unstable_bin = ob->bin_index + 1;
+			count_event(ob, o, path, 5);
 		}
 	}
 	return 0;
@@ -635,7 +682,13 @@ ivl_union(struct ivl *v, uint32_t n)
 {
 	uint64_t total = 0, end = 0;
 	int have = 0;
-	qsort(v, n, sizeof(*v), ivl_cmp);
+	/* members come in address order: sort only if they did not */
+	for (uint32_t i = 1; i < n; i++) {
+		if (v[i].first < v[i - 1].first) {
+			qsort(v, n, sizeof(*v), ivl_cmp);
+			break;
+		}
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t s = v[i].first, e = v[i].first + v[i].n;
 		if (!have || s >= end) {
@@ -775,15 +828,24 @@ close_bin(struct obs *ob)
 	}
 	/* the list memory was the rib's; it refills from now on */
 
-	if (ob->order_dirty) {
-		if (grow((void **)&ob->order, &ob->cap_order, ob->nents,
-		         sizeof(uint32_t)) == 0) {
-			for (uint32_t i = 0; i < ob->nents; i++)
-				ob->order[i] = i;
-			qsort_r(ob->order, ob->nents, sizeof(uint32_t),
-			        ent_order_cmp, ob);
-			ob->norder = ob->nents;
+	if (ob->order_dirty &&
+	    grow((void **)&ob->order, &ob->cap_order, ob->nents * 2,
+	         sizeof(uint32_t)) == 0) {
+		/* sort the new entities and merge them into the order */
+		uint32_t old = ob->norder, add = ob->nents - old;
+		uint32_t *tmp = ob->order + ob->nents, i = 0, j = 0, k = 0;
+		for (uint32_t x = 0; x < add; x++)
+			ob->order[old + x] = old + x;
+		qsort_r(ob->order + old, add, sizeof(uint32_t), ent_order_cmp, ob);
+		memcpy(tmp, ob->order, ob->nents * sizeof(uint32_t));
+		while (i < old || j < add) {
+			if (j == add || (i < old &&
+			                 ob->ents[tmp[i]].key < ob->ents[tmp[old + j]].key))
+				ob->order[k++] = tmp[i++];
+			else
+				ob->order[k++] = tmp[old + j++];
 		}
+		ob->norder = ob->nents;
 		ob->order_dirty = 0;
 	}
 
@@ -797,6 +859,7 @@ close_bin(struct obs *ob)
 			continue;
 		det_bin(ob, ei, bin_start);
 		e->ann = e->wd = e->pc = e->flaps = e->flap_events = 0;
+		e->unstable = 0;
 		e->touched = 0;
 		e->changed = 0;
 	}

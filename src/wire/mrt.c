@@ -171,7 +171,8 @@ fill(struct mrt_reader *r, size_t need)
 		return -1;
 	if (r->cap - r->pos < need || r->cap - r->end < READ_CHUNK / 4) {
 		size_t have = r->end - r->pos;
-		memmove(r->buf, r->buf + r->pos, have);
+		if (have)
+			memmove(r->buf, r->buf + r->pos, have);
 		r->buf_off += r->pos;
 		r->pos = 0;
 		r->end = have;
