@@ -8,7 +8,7 @@ pkgs=(
 	zlib1g-dev libisal-dev libbz2-dev libzstd-dev liblzma-dev
 	libsqlite3-dev sqlite3 libmaxminddb-dev
 	clang libclang-rt-14-dev libfuzzer-14-dev
-	bgpdump bzip2 lbzip2 zstd xz-utils gzip time hyperfine python3
+	bgpdump bzip2 lbzip2 zstd xz-utils gzip time hyperfine python3 libxml2-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do

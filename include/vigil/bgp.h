@@ -185,7 +185,8 @@ struct bgp_nlri_iter {
 	struct vg_cursor c;
 	uint32_t base;   /* offset of the field start for diagnostics */
 	uint32_t start_len;
-	uint8_t afi, safi, addpath;
+	uint16_t afi;
+	uint8_t safi, addpath;
 };
 
 void bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,

@@ -21,15 +21,22 @@ struct vg_store;
 #define STORE_RDONLY 0x1 /* open an existing database read-only */
 #define STORE_CREATE 0x2 /* create it (and the schema) if missing */
 
-/* Open PATH.  NULL with a reason in ERR on failure. */
+/* Open PATH.  NULL with a reason in ERR on failure.  A handle is one
+ * SQLite connection, for one thread at a time; any number of handles
+ * (processes) may read while one writes.  STORE_RDONLY handles never write;
+ * without STORE_CREATE the file must exist and hold a vigil schema. */
 struct vg_store *store_open(const char *path, int flags, char *err,
                             size_t errlen);
+/* Close S (NULL is fine); an uncommitted transaction is rolled back. */
 void store_close(struct vg_store *s);
 
 /* The last SQLite error as text (for messages). */
 const char *store_error(const struct vg_store *s);
 
-/* Group writes (signals of one bin, an event) in one transaction. */
+/* Group writes (signals of one bin, an event) in one transaction; readers
+ * see all of it or none.  Transactions do not nest: store_begin with one
+ * open is -1.  Without one, each put call is its own transaction, and a
+ * failed put call is undone whole either way. */
 int store_begin(struct vg_store *s);
 int store_commit(struct vg_store *s);
 
@@ -56,14 +63,18 @@ int store_put_peer(struct vg_store *s, const struct store_peer *p);
 int store_put_entity(struct vg_store *s, const struct vg_entity *e,
                      const char *name);
 
-/* Append (or replace: same entity and bin) signal rows. */
+/* Append (or replace: same entity and bin) signal rows.  Entities that
+ * are not yet in the database are added, without a name.  Fastest when
+ * each bin's rows come together, one transaction per bin or more. */
 int store_put_signals(struct vg_store *s, const struct vg_signal *sig,
                       size_t n);
 
 /* Insert or update an event by its id, replacing its evidence. */
 int store_put_event(struct vg_store *s, const struct vg_event *ev);
 
-/* ---- queries (callbacks return 0 to go on, non-zero to stop) ---- */
+/* ---- queries (callbacks return 0 to go on, non-zero to stop) ----
+ * A callback may call any store function on the same handle, including the
+ * query that called it.  What it is passed is valid during the call only. */
 
 struct store_event_query {
 	const struct vg_entity *ent; /* NULL = any */
@@ -89,7 +100,8 @@ int store_query_events(struct vg_store *s, const struct store_event_query *q,
 int store_get_event(struct vg_store *s, uint64_t id, struct vg_event *ev);
 void store_event_free(struct vg_event *ev);
 
-/* Signals of ENT in [from, until], oldest first. */
+/* Signals of ENT whose bin starts in [from, until], oldest first; an
+ * entity not in the database has none (0). */
 int store_query_signals(struct vg_store *s, const struct vg_entity *ent,
                         uint32_t from, uint32_t until, store_signal_fn fn,
                         void *ctx);
@@ -101,7 +113,8 @@ typedef int (*store_entity_fn)(void *ctx, const struct vg_entity *e,
 int store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
                          store_entity_fn fn, void *ctx);
 
-/* Time range covered by signals: 0, or -1 if there are none. */
+/* Time range covered by signals, as the first and last bin_start: 0, or
+ * -1 if there are none. */
 int store_time_range(struct vg_store *s, uint32_t *first, uint32_t *last);
 
 /* The name of ENT into BUF ("" if it has none): 1 if the entity is in the

@@ -11,6 +11,10 @@
 int cmd_dump(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_signals(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 extern const char *vigil_progname;
 

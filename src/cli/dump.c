@@ -318,8 +318,10 @@ cmd_dump(int argc, char **argv)
 				fmt_bgpdump_elem(&fb, &out, e);
 		}
 		st = mrt_reader_stats(r);
-		if (rc < 0)
-			status = EXIT_USAGE;
+		/* A stream that fails midway (truncated or corrupt compressed
+		 * data, reported above) is bad input, like a bad record. */
+		if (rc < 0 && status == EXIT_CLEAN)
+			status = EXIT_PROBLEMS;
 		else if ((st->problems > st->unsupported || st->records_bad) &&
 		         status == EXIT_CLEAN)
 			status = EXIT_PROBLEMS;

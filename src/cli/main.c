@@ -21,6 +21,10 @@ static const char usage[] =
     "            bgpdump -m compatible lines or JSON, with filters\n"
     "  replay    run archives through the routing state and detectors;\n"
     "            signals and events to a database, events printed\n"
+    "  events    list the outages and instability in a database\n"
+    "  status    an entity's state at a time: visibility, events, upstreams\n"
+    "  signals   an entity's per-bin signals (table, CSV, JSON)\n"
+    "  plot      an entity's visibility and events as an SVG chart\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -52,6 +56,14 @@ main(int argc, char **argv)
 				return cmd_replay(2, av);
 			if (strcmp(argv[2], "scenario") == 0)
 				return cmd_scenario(2, av);
+			if (strcmp(argv[2], "events") == 0)
+				return cmd_events(2, av);
+			if (strcmp(argv[2], "status") == 0)
+				return cmd_status(2, av);
+			if (strcmp(argv[2], "signals") == 0)
+				return cmd_signals(2, av);
+			if (strcmp(argv[2], "plot") == 0)
+				return cmd_plot(2, av);
 		}
 		fputs(usage, stdout);
 		return EXIT_CLEAN;
@@ -66,6 +78,14 @@ main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "scenario") == 0)
 		return cmd_scenario(argc - 1, argv + 1);
+	if (strcmp(cmd, "events") == 0)
+		return cmd_events(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "signals") == 0)
+		return cmd_signals(argc - 1, argv + 1);
+	if (strcmp(cmd, "plot") == 0)
+		return cmd_plot(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s' (try `vigil --help`)\n",
 	        cmd);
 	return EXIT_USAGE;

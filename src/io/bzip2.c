@@ -739,8 +739,7 @@ scan_header(vg_stream *s, struct bz_par *p)
 		m = get_bits(q, 32, 48);
 		if (m == BZ_BLOCK_MAGIC) {
 			p->piece = (uint64_t)(p->hdr + 4) * 8;
-			/* A real next magic is at least magic + CRC away. */
-			p->key = p->hdr + 4 + 10 + 1;
+			p->key = p->hdr + 4 + 1;
 			p->scan_crc = 0;
 			p->state = SCAN_STREAM;
 			return 1;
@@ -779,6 +778,9 @@ eos_valid(struct bz_par *p, uint64_t e)
 	want = rotl1(p->scan_crc) ^ (uint32_t)get_bits(p->buf, p->piece + 48, 32);
 	if (stored == want)
 		return 1;
+	/* Zero padding may sit between streams (scan_header skips it). */
+	while (next < p->len && p->buf[next] == 0)
+		next++;
 	if (next == p->len && p->eof)
 		return 1;
 	if (p->len - next < 10)
@@ -796,7 +798,10 @@ scan_stream(vg_stream *s, struct bz_par *p)
 {
 	for (;;) {
 		size_t lim = p->eof ? p->len : (p->len > 6 ? p->len - 6 : 0);
-		uint64_t from = p->piece + 80;
+		/* A real next magic is at least magic + CRC away, but a
+		 * false one just before a real one must not hide it: search
+		 * from the next bit, and let bz_repair() merge tiny pieces. */
+		uint64_t from = p->piece + 1;
 		size_t k = p->key;
 
 		for (; k < lim; k++) {
@@ -819,7 +824,7 @@ scan_stream(vg_stream *s, struct bz_par *p)
 					              0) < 0)
 						return 0;
 					p->piece = at;
-					p->key = (size_t)((at + 80) / 8) + 1;
+					p->key = (size_t)((at + 1) / 8) + 1;
 					return 1;
 				}
 				if (w != BZ_EOS_MAGIC)

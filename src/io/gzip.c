@@ -20,8 +20,10 @@
 struct gz_state {
 	int use_zlib;
 	int in_member;           /* between a header and its trailer */
+	int in_header;           /* ISA-L: member header not yet parsed */
 	uint64_t members;        /* members started so far */
 	struct inflate_state *isal;
+	struct isal_gzip_header hdr;
 	z_stream z;
 	int z_ready;
 };
@@ -88,7 +90,11 @@ gz_next_member(vg_stream *s, struct gz_state *g)
 			return io_fail(s, "gzip: cannot reset zlib");
 	} else {
 		isal_inflate_reset(g->isal);
-		g->isal->crc_flag = ISAL_GZIP;
+		isal_gzip_header_init(&g->hdr);
+		/* We parse the header ourselves (see gz_isal_header()); ISA-L
+		 * then decodes the body and checks the CRC-32/ISIZE trailer. */
+		g->isal->crc_flag = ISAL_GZIP_NO_HDR_VER;
+		g->in_header = 1;
 	}
 	g->in_member = 1;
 	g->members++;
@@ -99,6 +105,42 @@ static ssize_t
 gz_fail_after(size_t produced)
 {
 	return produced > 0 ? (ssize_t)produced : -1;
+}
+
+/*
+ * Parse a member header with isal_read_gzip_header().  isal_inflate() in
+ * ISAL_GZIP mode can do this too, but it keeps the parsed flags in a local
+ * struct, so a header split across two calls (a pipe, a cut file) resumes
+ * with undefined flags (ISA-L 2.30).  Our header struct persists between
+ * calls.  Returns 1 when parsed, 0 when more input is needed, -1 on error.
+ */
+static int
+gz_isal_header(vg_stream *s, struct gz_state *g)
+{
+	struct inflate_state *st = g->isal;
+	size_t avail = io_avail(s), used;
+	int ret;
+
+	if (avail > UINT32_MAX)
+		avail = UINT32_MAX;
+	st->next_in = (uint8_t *)(s->in + s->in_pos);
+	st->avail_in = (uint32_t)avail;
+	ret = isal_read_gzip_header(st, &g->hdr);
+	used = avail - st->avail_in;
+	s->in_pos += used;
+	if (ret == ISAL_DECOMP_OK) {
+		g->in_header = 0;
+		return 1;
+	}
+	if (ret == ISAL_END_INPUT) {
+		if (s->src_eof && (io_avail(s) == 0 || used == 0))
+			return io_fail(s, "gzip: unexpected end of data "
+			               "(truncated file?)");
+		return io_fill(s) < 0 ? -1 : 0;
+	}
+	return io_fail(s, "gzip: corrupt data: %s at offset %llu",
+	               ret < 0 ? isal_reason(ret) : "invalid gzip header",
+	               (unsigned long long)gz_offset(s));
 }
 
 /*
@@ -118,6 +160,12 @@ gz_read_isal(vg_stream *s, struct gz_state *g, uint8_t *buf, size_t n)
 			r = gz_next_member(s, g);
 			if (r <= 0)
 				return r;
+		}
+		if (g->in_header) {
+			r = gz_isal_header(s, g);
+			if (r < 0)
+				return -1;
+			continue;
 		}
 		if (io_avail(s) == 0 && !s->src_eof && io_fill(s) < 0)
 			return -1;
@@ -249,11 +297,10 @@ io_gzip_init(vg_stream *s)
 			return io_fail(s, "gzip: cannot initialise zlib");
 		g->z_ready = 1;
 	} else {
-		g->isal = malloc(sizeof(*g->isal));
+		g->isal = calloc(1, sizeof(*g->isal));
 		if (g->isal == NULL)
 			return io_fail(s, "gzip: out of memory");
 		isal_inflate_init(g->isal);
-		g->isal->crc_flag = ISAL_GZIP;
 	}
 	return 0;
 }

@@ -20,9 +20,10 @@
 #define IO_IN_SIZE (1u << 20)
 
 struct io_codec {
-	/* Fill up to N bytes; >0 bytes, 0 clean end, -1 error (set with
-	 * io_fail()).  Called only while the stream is neither failed nor
-	 * finished; may return fewer than N bytes. */
+	/* Fill up to N bytes: >0 bytes, 0 clean end, -1 error (recorded
+	 * with io_fail()).  Returning bytes *and* recording an error means
+	 * "these bytes, then that error".  Called only while the stream has
+	 * neither failed nor finished; may return fewer than N bytes. */
 	ssize_t (*read)(vg_stream *s, uint8_t *buf, size_t n);
 	/* Release the back end's state; stops its threads. */
 	void (*close)(vg_stream *s);
@@ -43,6 +44,8 @@ struct vg_stream {
 	uint64_t raw_size;
 	uint64_t src_read;       /* bytes taken from the source so far */
 	int src_eof;
+	int gather;              /* reads may wait to fill the caller's
+	                          * buffer: regular files and memory */
 
 	/* Input window: in[in_pos..in_len) is read but not yet consumed. */
 	const uint8_t *in;

@@ -136,11 +136,17 @@ detect(const uint8_t *p, size_t n)
 	return VG_COMP_NONE;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *msg, const char *detail)
+/* Copy a printf-style reason to the caller's ERR buffer, if any. */
+static void __attribute__((format(printf, 3, 4)))
+set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s%s", msg, detail ? detail : "");
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -171,8 +177,8 @@ open_finish(vg_stream *s, char *err, size_t errlen)
 		break;
 	}
 	if (r < 0) {
-		set_err(err, errlen, s->err[0] ? s->err : "cannot start decoder",
-		        NULL);
+		set_err(err, errlen, "%s",
+		        s->err[0] ? s->err : "cannot start decoder");
 		vg_stream_close(s);
 		return NULL;
 	}
@@ -200,15 +206,14 @@ vg_stream_open(const char *path, const struct vg_stream_opts *opts,
 {
 	vg_stream *s;
 	struct stat st;
-	char what[300];
 
 	if (path == NULL) {
-		set_err(err, errlen, "no input path given", NULL);
+		set_err(err, errlen, "no input path given");
 		return NULL;
 	}
 	s = stream_alloc(opts);
 	if (s == NULL) {
-		set_err(err, errlen, "out of memory", NULL);
+		set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (strcmp(path, "-") == 0) {
@@ -218,19 +223,21 @@ vg_stream_open(const char *path, const struct vg_stream_opts *opts,
 			s->fd = open(path, O_RDONLY | O_CLOEXEC);
 		} while (s->fd < 0 && errno == EINTR);
 		if (s->fd < 0) {
-			snprintf(what, sizeof(what), "cannot open %s: ", path);
-			set_err(err, errlen, what, strerror(errno));
+			set_err(err, errlen, "cannot open %s: %s", path,
+			        strerror(errno));
 			free(s);
 			return NULL;
 		}
 		s->own_fd = 1;
 	}
-	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		s->raw_size = (uint64_t)st.st_size;
+		s->gather = 1;
+	}
 	s->in_cap = IO_IN_SIZE;
 	s->inbuf = malloc(s->in_cap);
 	if (s->inbuf == NULL) {
-		set_err(err, errlen, "out of memory", NULL);
+		set_err(err, errlen, "out of memory");
 		vg_stream_close(s);
 		return NULL;
 	}
@@ -239,8 +246,8 @@ vg_stream_open(const char *path, const struct vg_stream_opts *opts,
 	 * bytes to decide or the input ends. */
 	while (s->in_len < IO_MAGIC_LEN && !s->src_eof) {
 		if (io_fill(s) < 0) {
-			snprintf(what, sizeof(what), "cannot read %s: ", path);
-			set_err(err, errlen, what, s->err);
+			set_err(err, errlen, "cannot read %s: %s", path,
+			        s->err);
 			vg_stream_close(s);
 			return NULL;
 		}
@@ -255,12 +262,12 @@ vg_stream_open_mem(const void *buf, size_t len,
 	vg_stream *s;
 
 	if (buf == NULL && len > 0) {
-		set_err(err, errlen, "no input buffer given", NULL);
+		set_err(err, errlen, "no input buffer given");
 		return NULL;
 	}
 	s = stream_alloc(opts);
 	if (s == NULL) {
-		set_err(err, errlen, "out of memory", NULL);
+		set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	/* The caller's buffer is the whole window: no copy, no refills. */
@@ -270,6 +277,7 @@ vg_stream_open_mem(const void *buf, size_t len,
 	s->src_read = len;
 	s->src_eof = 1;
 	s->raw_size = len;
+	s->gather = 1;
 	return open_finish(s, err, errlen);
 }
 
@@ -315,9 +323,9 @@ vg_stream_read(vg_stream *s, void *buf, size_t n)
 			s->pending_fail = 1;
 			break;
 		}
-		/* A pipe or terminal: hand over what arrived rather than
-		 * block for the rest. */
-		if (s->comp == VG_COMP_NONE)
+		/* From a pipe, hand over what arrived rather than block
+		 * until BUF is full: the writer may be slow (a live feed). */
+		if (!s->gather)
 			break;
 	}
 	return (ssize_t)got;
@@ -326,7 +334,8 @@ vg_stream_read(vg_stream *s, void *buf, size_t n)
 const char *
 vg_stream_error(const vg_stream *s)
 {
-	if (s == NULL || s->err[0] == '\0')
+	/* A pending error stays hidden until vg_stream_read() reports it. */
+	if (s == NULL || !s->failed || s->err[0] == '\0')
 		return NULL;
 	return s->err;
 }

@@ -428,8 +428,15 @@ proto_from_elem(struct proto_buf *b, const struct vg_elem *e)
 	}
 	/* The tail: drop the first AS when that leaves the origin. */
 	pr->nasn = pr->nseg = 0;
-	if (p == NULL || p->nseg == 0)
+	if (p == NULL || p->nseg == 0) {
+		/* The source peer's own routes (empty path): originated by
+		 * its AS, not by each clone's. */
+		pr->asn[0] = e->peer_asn;
+		pr->seg_type[0] = BGP_AS_SEQUENCE;
+		pr->seg_len[0] = 1;
+		pr->nasn = pr->nseg = 1;
 		return 0;
+	}
 	if (p->nasn > sizeof(pr->asn) / 4 || p->nseg > sizeof(pr->seg_type))
 		return -1;
 	if (p->seg_type[0] == BGP_AS_SEQUENCE && p->nasn >= 2)

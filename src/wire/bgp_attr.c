@@ -431,6 +431,7 @@ bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
                  const struct bgp_decode_opts *o, struct vg_diag *d)
 {
 	struct vg_cursor c;
+	uint32_t off = 0;
 
 	memset(a, 0, offsetof(struct bgp_attrs, raw));
 	a->n_raw = 0;
@@ -440,13 +441,13 @@ bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
 	vg_cur_init(&c, p, len);
 
 	while (vg_cur_left(&c) > 0) {
-		uint32_t off = (uint32_t)(len - vg_cur_left(&c));
 		uint8_t flags, type;
 		uint16_t alen;
 		struct vg_cursor v;
 		const struct attr_desc *desc;
 		const char *why = NULL;
 
+		off = (uint32_t)(len - vg_cur_left(&c));
 		/* RFC 7606 4: fewer than 3 (4) octets left, or a length that
 		 * overruns the block: treat-as-withdraw, stop parsing. */
 		if (vg_cur_get_u8(&c, &flags) < 0 || vg_cur_get_u8(&c, &type) < 0)
@@ -525,8 +526,8 @@ bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
 	return 0;
 
 overrun:
-	vg_diag_add(d, VG_ERR_TRUNCATED, VG_ACT_TREAT_AS_WITHDRAW, 0,
-	            (uint32_t)(len - vg_cur_left(&c)),
+	/* the problem points at the start of the cut attribute */
+	vg_diag_add(d, VG_ERR_TRUNCATED, VG_ACT_TREAT_AS_WITHDRAW, 0, off,
 	            "attribute header overruns the attribute block");
 	raise_action(a, VG_ACT_TREAT_AS_WITHDRAW);
 	return 0;

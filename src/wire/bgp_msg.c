@@ -90,7 +90,11 @@ bgp_update_decode(struct bgp_update *u, const uint8_t *body, size_t len,
 		u->nlri_off = (uint32_t)len;
 		u->nlri.p = c.p + have;
 		u->nlri.len = 0;
-		if (bgp_attrs_decode(&u->attrs, c.p, have, o, d) < 0)
+		unsigned n0 = d ? d->n : 0;
+		int rc = bgp_attrs_decode(&u->attrs, c.p, have, o, d);
+		for (unsigned i = n0; d && i < d->n; i++)
+			d->items[i].offset += u->attrs_off;
+		if (rc < 0)
 			return -1;
 		if (u->attrs.action < VG_ACT_TREAT_AS_WITHDRAW)
 			u->attrs.action = VG_ACT_TREAT_AS_WITHDRAW;
@@ -106,11 +110,13 @@ bgp_update_decode(struct bgp_update *u, const uint8_t *body, size_t len,
 	u->nlri_off = u->attrs_off + alen;
 	u->nlri.p = c.p;
 	u->nlri.len = (uint32_t)c.len;
-	/* Attribute diagnostics are relative to the attribute block; the
-	 * caller adds attrs_off when it reports them. */
-	if (bgp_attrs_decode(&u->attrs, attrs, alen, o, d) < 0)
-		return -1;
-	return 0;
+	/* Attribute diagnostics come relative to the attribute block; make
+	 * them relative to BODY like the others. */
+	unsigned n0 = d ? d->n : 0;
+	int rc = bgp_attrs_decode(&u->attrs, attrs, alen, o, d);
+	for (unsigned i = n0; d && i < d->n; i++)
+		d->items[i].offset += u->attrs_off;
+	return rc < 0 ? -1 : 0;
 }
 
 static void

@@ -15,7 +15,7 @@ bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,
 	vg_cur_init(&it->c, s.p, s.len);
 	it->base = base_offset;
 	it->start_len = s.len;
-	it->afi = (uint8_t)afi;
+	it->afi = (uint16_t)afi;
 	it->safi = (uint8_t)safi;
 	it->addpath = addpath ? 1 : 0;
 }
@@ -58,7 +58,7 @@ bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p, uint32_t *path_id,
 	if (vg_cur_get_ptr(&it->c, nbytes, &src) < 0)
 		goto truncated;
 	memset(p, 0, sizeof(*p));
-	p->afi = it->afi;
+	p->afi = (uint8_t)it->afi;
 	p->safi = it->safi;
 	p->len = plen;
 	memcpy(p->addr, src, nbytes);

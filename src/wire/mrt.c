@@ -267,6 +267,8 @@ plausible_at(struct mrt_reader *r, size_t off, uint32_t last_ts, int deep)
 	uint32_t ts, len;
 	uint16_t type, sub;
 
+	if (off > MRT_MAX_RECORD_LEN + 2 * MRT_HEADER_LEN)
+		return 0;
 	if (fill(r, off + MRT_HEADER_LEN) < 0)
 		return r->end - r->pos == off && !r->ioerr;
 	parse_hdr(r->buf + r->pos + off, &ts, &type, &sub, &len);
@@ -382,7 +384,10 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 		parse_hdr(r->buf + r->pos, &ts, &type, &sub, &len);
 		hl = is_et_type(type) ? 16 : 12;
 		known = hdr_known(type, sub, len);
-		if (known == 0 && !plausible_at(r, MRT_HEADER_LEN + len, 0, 0)) {
+		/* An unknown type is skipped by its length only if a valid
+		 * header follows; a length past the limit is garbage. */
+		if (known == 0 && (len > MRT_MAX_RECORD_LEN ||
+		                   !plausible_at(r, MRT_HEADER_LEN + (size_t)len, 0, 0))) {
 			char why[96];
 			snprintf(why, sizeof(why),
 			         "bad MRT header (type %u subtype %u length %u)",
@@ -909,12 +914,10 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	r->upd_base = r->rec.offset + r->rec.hdr_len +
 	              (uint64_t)(body - r->rec.body);
 	if (bgp_update_decode(&r->upd, body, len, &r->opts, &r->diag) < 0) {
-		/* Attribute offsets are relative to the attribute block. */
 		flush_diag(r, r->upd_base);
 		return;
 	}
-	if (r->diag.n)
-		flush_diag(r, r->upd_base + r->upd.attrs_off);
+	flush_diag(r, r->upd_base);
 
 	const struct bgp_attrs *a = &r->upd.attrs;
 	r->taw = a->action == VG_ACT_TREAT_AS_WITHDRAW;
@@ -942,8 +945,9 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
 		set_nexthop_mp(&r->nh_mp, &a->mp_reach);
 	attrs_changed(r, a);
+	/* withdrawn routes start after their 2-byte length */
 	bgp_nlri_init(&r->it, r->upd.withdrawn, 1, 1,
-	              nlri_addpath(r, 1, 1, r->upd.withdrawn), 4);
+	              nlri_addpath(r, 1, 1, r->upd.withdrawn), 2);
 	r->phase = PH_WITHDRAW;
 }
 

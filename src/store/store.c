@@ -1,0 +1,1263 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The vigil database on SQLite (include/vigil/store.h; the schema is
+ * schema.sql).  One handle is one connection, used by one thread at a time.
+ * The file is in WAL mode with synchronous=NORMAL, so `vigil serve` and the
+ * query commands read committed data while a replay writes, and a writer
+ * pays one fsync per checkpoint rather than per commit.  Every statement is
+ * prepared once and kept in the handle; the event query, whose WHERE clause
+ * depends on the filters given, keeps one prepared statement per filter
+ * shape so SQLite can use the right index for each.  Entity texts map to
+ * row ids through an in-memory hash table: a replay writes every entity's
+ * signal every bin and must not look each one up in SQL.  Callbacks may
+ * call back into the store: a statement still being stepped is never
+ * reused; a temporary one is prepared instead.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_impl.h"
+#include "vigil/store.h"
+
+/* How long a connection waits for another one's lock (ms). */
+#define STORE_BUSY_MS 10000
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_META_SET,
+	ST_META_GET,
+	ST_PEER_PUT,
+	ST_ENT_FIND,
+	ST_ENT_INSERT,
+	ST_ENT_SET_NAME,
+	ST_ENT_NAME,
+	ST_ENT_QUERY,
+	ST_UPSTREAMS,
+	ST_BIN_PUT,
+	ST_SIG_PUT,
+	ST_SIG_RANGE,
+	ST_SIG_AT,
+	ST_TIME_RANGE,
+	ST_TIME_RANGE_SCAN,
+	ST_EV_PUT,
+	ST_EV_GET,
+	ST_EVID_DEL,
+	ST_EVID_PUT,
+	ST_EVID_GET,
+	ST_FIXED_N,
+};
+
+/* Columns of an event row, shared by ST_EV_GET and the event queries. */
+#define EVENT_COLS                                                          \
+	"e.id, n.kind, n.cc, n.asn, e.kind, e.level, e.start, e.\"end\", "  \
+	"e.depth, e.severity, e.baseline, e.bottom, e.n_evidence_total, "   \
+	"(SELECT count(*) FROM evidence v WHERE v.event_id = e.id) "        \
+	"FROM events e JOIN entities n ON n.id = e.entity_id "
+
+#define SIGNAL_COLS                                                         \
+	"bin_start, bin_len, v4_units, v6_units, prefixes, origins, "       \
+	"announcements, withdrawals, path_changes, flaps, peers_up, "       \
+	"baseline, inst_score "
+
+#define SIGNAL_COLS_S                                                       \
+	"s.bin_start, s.bin_len, s.v4_units, s.v6_units, s.prefixes, "      \
+	"s.origins, s.announcements, s.withdrawals, s.path_changes, "       \
+	"s.flaps, s.peers_up, s.baseline, s.inst_score "
+
+static const char *const fixed_sql[ST_FIXED_N] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT store_op",
+    [ST_RELEASE] = "RELEASE store_op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO store_op",
+    [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_PEER_PUT] =
+        "INSERT INTO peers (collector, addr, asn, v4_routes, v6_routes, "
+        "full_v4, full_v6, up, last_change) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (collector, addr, asn) DO UPDATE SET "
+        "v4_routes = excluded.v4_routes, v6_routes = excluded.v6_routes, "
+        "full_v4 = excluded.full_v4, full_v6 = excluded.full_v6, "
+        "up = excluded.up, last_change = excluded.last_change",
+    [ST_ENT_FIND] = "SELECT id FROM entities WHERE text = ?1",
+    [ST_ENT_INSERT] = "INSERT INTO entities (kind, cc, asn, text) "
+                      "VALUES (?1, ?2, ?3, ?4)",
+    [ST_ENT_SET_NAME] = "UPDATE entities SET name = ?2 WHERE id = ?1 "
+                        "AND name IS NOT ?2",
+    [ST_ENT_NAME] = "SELECT name FROM entities WHERE text = ?1",
+    [ST_ENT_QUERY] = "SELECT kind, cc, asn, name FROM entities "
+                     "WHERE ?1 IS NULL OR text LIKE ?1 ESCAPE '\\' "
+                     "OR name LIKE ?1 ESCAPE '\\' "
+                     "ORDER BY kind, cc, asn LIMIT ?2",
+    [ST_UPSTREAMS] = "SELECT kind, cc, asn, name FROM entities "
+                     "WHERE cc = ?1 AND kind = 3 ORDER BY asn",
+    [ST_BIN_PUT] = "INSERT OR REPLACE INTO bins (bin_start, bin_len) "
+                   "VALUES (?1, ?2)",
+    [ST_SIG_PUT] =
+        "INSERT OR REPLACE INTO signals (entity_id, " SIGNAL_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14)",
+    [ST_SIG_RANGE] = "SELECT " SIGNAL_COLS_S "FROM bins b CROSS JOIN signals s "
+                     "ON s.bin_start = b.bin_start AND s.entity_id = ?1 "
+                     "WHERE b.bin_start BETWEEN ?2 AND ?3 "
+                     "ORDER BY b.bin_start",
+    [ST_SIG_AT] = "SELECT " SIGNAL_COLS_S "FROM bins b CROSS JOIN signals s "
+                  "ON s.bin_start = b.bin_start AND s.entity_id = ?1 "
+                  "WHERE b.bin_start <= ?2 "
+                  "ORDER BY b.bin_start DESC LIMIT 1",
+    [ST_TIME_RANGE] = "SELECT min(bin_start), max(bin_start) FROM bins",
+    [ST_TIME_RANGE_SCAN] =
+        "SELECT min(bin_start), max(bin_start) FROM signals",
+    [ST_EV_PUT] =
+        "INSERT INTO events (id, entity_id, kind, level, start, \"end\", "
+        "depth, severity, baseline, bottom, n_evidence_total) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id, "
+        "kind = excluded.kind, level = excluded.level, "
+        "start = excluded.start, \"end\" = excluded.\"end\", "
+        "depth = excluded.depth, severity = excluded.severity, "
+        "baseline = excluded.baseline, bottom = excluded.bottom, "
+        "n_evidence_total = excluded.n_evidence_total",
+    [ST_EV_GET] = "SELECT " EVENT_COLS "WHERE e.id = ?1",
+    [ST_EVID_DEL] = "DELETE FROM evidence WHERE event_id = ?1",
+    [ST_EVID_PUT] = "INSERT INTO evidence (event_id, seq, what, text, asn, "
+                    "upstream, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_EVID_GET] = "SELECT what, text, asn, upstream, path FROM evidence "
+                    "WHERE event_id = ?1 ORDER BY seq",
+};
+
+/*
+ * Event query shapes: which filters are present.  The entity filter is
+ * none, exact (one entity id) or tree (a country and its upstreams).
+ */
+#define EVQ_KIND 0x01
+#define EVQ_LEVEL 0x02
+#define EVQ_SINCE 0x04
+#define EVQ_UNTIL 0x08
+#define EVQ_OPEN 0x10
+#define EVQ_FLAGS 0x20 /* shapes per entity mode */
+#define EVQ_ENT_EXACT 1
+#define EVQ_ENT_TREE 2
+#define EVQ_N (3 * EVQ_FLAGS)
+
+#define ST_N (ST_FIXED_N + EVQ_N)
+
+struct stmt_slot {
+	sqlite3_stmt *st;
+	int busy; /* being stepped: a nested user prepares a temporary one */
+};
+
+/* Entity key -> row id, open addressing; key 0 marks an empty cell. */
+struct ent_cell {
+	uint64_t key;
+	int64_t id;
+};
+
+struct vg_store {
+	sqlite3 *db;
+	int rdonly;
+	struct stmt_slot stmt[ST_N];
+	struct ent_cell *ents;
+	size_t ents_cap, ents_n; /* cap is a power of two */
+	int64_t last_bin;        /* last bin put in the bins table, or -1 */
+	uint32_t last_bin_len;
+	char err[256];
+};
+
+static void
+set_err(struct vg_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_err(struct vg_store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Record the connection's last error with what we were doing. */
+static int
+db_fail(struct vg_store *s, const char *what)
+{
+	set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+const char *
+store_error(const struct vg_store *s)
+{
+	if (s == NULL)
+		return "no database";
+	return s->err[0] ? s->err : sqlite3_errmsg(s->db);
+}
+
+/* ---- prepared statements ---- */
+
+static size_t
+evq_sql(unsigned shape, char *buf, size_t len)
+{
+	unsigned ent = shape / EVQ_FLAGS, fl = shape % EVQ_FLAGS;
+	int n = snprintf(buf, len, "SELECT " EVENT_COLS "WHERE 1");
+	size_t off = n > 0 ? (size_t)n : 0;
+
+#define ADD(txt)                                                            \
+	do {                                                                \
+		n = snprintf(buf + off, off < len ? len - off : 0, "%s", txt); \
+		off += n > 0 ? (size_t)n : 0;                               \
+	} while (0)
+	if (ent == EVQ_ENT_EXACT)
+		ADD(" AND e.entity_id = ?1");
+	else if (ent == EVQ_ENT_TREE)
+		ADD(" AND n.cc = ?1 AND n.kind IN (1, 3)");
+	if (fl & EVQ_KIND)
+		ADD(" AND e.kind = ?2");
+	if (fl & EVQ_LEVEL)
+		ADD(" AND e.level >= ?3");
+	if (fl & EVQ_SINCE)
+		ADD(" AND (e.\"end\" IS NULL OR e.\"end\" >= ?4)");
+	if (fl & EVQ_UNTIL)
+		ADD(" AND e.start <= ?5");
+	if (fl & EVQ_OPEN)
+		ADD(" AND e.\"end\" IS NULL");
+	ADD(" ORDER BY e.start DESC, e.id DESC LIMIT ?6 OFFSET ?7");
+#undef ADD
+	return off;
+}
+
+/*
+ * The statement of slot I, reset and unbound, ready to bind; NULL on error.
+ * If the cached one is being stepped (a callback calling back into the
+ * store), a temporary statement is returned: stmt_put finalizes it.
+ */
+static sqlite3_stmt *
+stmt_get(struct vg_store *s, int i)
+{
+	struct stmt_slot *sl = &s->stmt[i];
+	sqlite3_stmt *st = NULL;
+	char buf[1024];
+	const char *sql = buf;
+
+	if (sl->st && !sl->busy) {
+		sl->busy = 1;
+		return sl->st;
+	}
+	if (i < ST_FIXED_N)
+		sql = fixed_sql[i];
+	else
+		evq_sql((unsigned)(i - ST_FIXED_N), buf, sizeof(buf));
+	if (sqlite3_prepare_v3(s->db, sql, -1,
+	                       sl->st ? 0 : SQLITE_PREPARE_PERSISTENT, &st,
+	                       NULL) != SQLITE_OK) {
+		db_fail(s, "preparing a statement");
+		return NULL;
+	}
+	if (sl->st == NULL) {
+		sl->st = st;
+		sl->busy = 1;
+	}
+	return st;
+}
+
+/* Done with a statement from stmt_get (its results are no longer read). */
+static void
+stmt_put(struct vg_store *s, int i, sqlite3_stmt *st)
+{
+	struct stmt_slot *sl = &s->stmt[i];
+	if (st == NULL)
+		return;
+	if (st == sl->st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		sl->busy = 0;
+	} else {
+		sqlite3_finalize(st);
+	}
+}
+
+/* Run a statement that returns no rows.  0 / -1. */
+static int
+exec_stmt(struct vg_store *s, int i, const char *what)
+{
+	sqlite3_stmt *st = stmt_get(s, i);
+	int rc;
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, what);
+	stmt_put(s, i, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+
+/* NaN is stored as NULL. */
+static void
+bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+static double
+col_real(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+static uint32_t
+col_u32(sqlite3_stmt *st, int i)
+{
+	return (uint32_t)sqlite3_column_int64(st, i);
+}
+
+static void
+col_str(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	if (len == 0)
+		return;
+	snprintf(buf, len, "%s", t ? (const char *)t : "");
+}
+
+/* ---- transactions ---- */
+
+static void
+ents_clear(struct vg_store *s)
+{
+	if (s->ents)
+		memset(s->ents, 0, s->ents_cap * sizeof(*s->ents));
+	s->ents_n = 0;
+	s->last_bin = -1;
+}
+
+int
+store_begin(struct vg_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		set_err(s, "store_begin: a transaction is already open");
+		return -1;
+	}
+	return exec_stmt(s, ST_BEGIN, "begin");
+}
+
+int
+store_commit(struct vg_store *s)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		set_err(s, "store_commit: no transaction is open");
+		return -1;
+	}
+	if (exec_stmt(s, ST_COMMIT, "commit") == 0)
+		return 0;
+	/* Whatever was written is gone: so are the ids of new entities. */
+	if (!sqlite3_get_autocommit(s->db))
+		exec_stmt(s, ST_ROLLBACK, "rollback");
+	ents_clear(s);
+	return -1;
+}
+
+/*
+ * Make one store call atomic: a transaction of its own when none is open,
+ * else a savepoint inside the caller's.  Returns the mode for op_end.
+ */
+static int
+op_begin(struct vg_store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return exec_stmt(s, ST_BEGIN, "begin") == 0 ? 1 : -1;
+	return exec_stmt(s, ST_SAVEPOINT, "savepoint") == 0 ? 2 : -1;
+}
+
+static int
+op_end(struct vg_store *s, int mode, int ok)
+{
+	char keep[sizeof(s->err)];
+
+	if (mode == 1 && ok)
+		return store_commit(s);
+	if (mode == 2 && ok)
+		return exec_stmt(s, ST_RELEASE, "release");
+	if (mode < 0)
+		return -1;
+	/* Undo, but keep the message of what failed. */
+	memcpy(keep, s->err, sizeof(keep));
+	if (mode == 1) {
+		exec_stmt(s, ST_ROLLBACK, "rollback");
+		ents_clear(s);
+	} else {
+		exec_stmt(s, ST_ROLLBACK_TO, "rollback to savepoint");
+		exec_stmt(s, ST_RELEASE, "release");
+		ents_clear(s);
+	}
+	memcpy(s->err, keep, sizeof(keep));
+	return -1;
+}
+
+/* ---- entities ---- */
+
+static uint64_t
+ent_key(const struct vg_entity *e)
+{
+	return (uint64_t)e->kind << 48 | (uint64_t)(uint8_t)e->cc[0] << 40 |
+	       (uint64_t)(uint8_t)e->cc[1] << 32 | e->asn;
+}
+
+static size_t
+ent_hash(uint64_t k, size_t cap)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k & (cap - 1);
+}
+
+static int
+ents_grow(struct vg_store *s)
+{
+	size_t ncap = s->ents_cap ? s->ents_cap * 2 : 1024;
+	struct ent_cell *n = calloc(ncap, sizeof(*n));
+	if (n == NULL) {
+		set_err(s, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->ents_cap; i++) {
+		size_t h;
+		if (s->ents[i].key == 0)
+			continue;
+		h = ent_hash(s->ents[i].key, ncap);
+		while (n[h].key)
+			h = (h + 1) & (ncap - 1);
+		n[h] = s->ents[i];
+	}
+	free(s->ents);
+	s->ents = n;
+	s->ents_cap = ncap;
+	return 0;
+}
+
+static void
+ents_add(struct vg_store *s, uint64_t key, int64_t id)
+{
+	size_t h;
+	if ((s->ents_n + 1) * 2 > s->ents_cap && ents_grow(s) < 0)
+		return; /* only a cache: lookups go to SQL */
+	h = ent_hash(key, s->ents_cap);
+	while (s->ents[h].key && s->ents[h].key != key)
+		h = (h + 1) & (s->ents_cap - 1);
+	if (s->ents[h].key == 0)
+		s->ents_n++;
+	s->ents[h].key = key;
+	s->ents[h].id = id;
+}
+
+static int
+valid_entity(const struct vg_entity *e)
+{
+	return e->kind >= VG_ENT_COUNTRY && e->kind <= VG_ENT_UPSTREAM;
+}
+
+/*
+ * The row id of entity E into *ID: 1 found (or created, with CREATE),
+ * 0 not in the database, -1 error.
+ */
+static int
+entity_id(struct vg_store *s, const struct vg_entity *e, int create,
+          int64_t *id)
+{
+	uint64_t key = ent_key(e);
+	char text[VG_ENTITY_STRLEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!valid_entity(e)) {
+		set_err(s, "invalid entity (kind %u)", e->kind);
+		return -1;
+	}
+	if (s->ents_cap) {
+		size_t h = ent_hash(key, s->ents_cap);
+		while (s->ents[h].key) {
+			if (s->ents[h].key == key) {
+				*id = s->ents[h].id;
+				return 1;
+			}
+			h = (h + 1) & (s->ents_cap - 1);
+		}
+	}
+	vg_entity_fmt(e, text);
+	if ((st = stmt_get(s, ST_ENT_FIND)) == NULL)
+		return -1;
+	bind_text(st, 1, text);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "looking up an entity");
+	stmt_put(s, ST_ENT_FIND, st);
+	if (rc == SQLITE_ROW) {
+		ents_add(s, key, *id);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!create)
+		return 0;
+	if ((st = stmt_get(s, ST_ENT_INSERT)) == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, e->kind);
+	bind_text(st, 2, e->kind == VG_ENT_ASN ? "" : e->cc);
+	sqlite3_bind_int64(st, 3, e->kind == VG_ENT_COUNTRY ? 0 : e->asn);
+	bind_text(st, 4, text);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "adding an entity");
+	stmt_put(s, ST_ENT_INSERT, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	ents_add(s, key, *id);
+	return 1;
+}
+
+int
+store_put_entity(struct vg_store *s, const struct vg_entity *e,
+                 const char *name)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if (entity_id(s, e, 1, &id) < 0)
+		return -1;
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	if ((st = stmt_get(s, ST_ENT_SET_NAME)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, name);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "naming an entity");
+	stmt_put(s, ST_ENT_SET_NAME, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_entity_name(struct vg_store *s, const struct vg_entity *e, char *buf,
+                  size_t len)
+{
+	char text[VG_ENTITY_STRLEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len)
+		buf[0] = '\0';
+	if (!valid_entity(e))
+		return 0;
+	vg_entity_fmt(e, text);
+	if ((st = stmt_get(s, ST_ENT_NAME)) == NULL)
+		return -1;
+	bind_text(st, 1, text);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_str(st, 0, buf, len);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading an entity name");
+	stmt_put(s, ST_ENT_NAME, st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run an entity-listing statement, calling FN per row. */
+static int
+entity_rows(struct vg_store *s, int i, sqlite3_stmt *st, store_entity_fn fn,
+            void *ctx)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vg_entity e;
+		const unsigned char *name;
+		memset(&e, 0, sizeof(e));
+		e.kind = (uint8_t)sqlite3_column_int(st, 0);
+		col_str(st, 1, e.cc, sizeof(e.cc));
+		e.asn = col_u32(st, 2);
+		name = sqlite3_column_text(st, 3);
+		if (fn(ctx, &e, name ? (const char *)name : ""))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "listing entities");
+	stmt_put(s, i, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
+                     store_entity_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	char *pat = NULL;
+
+	if (q) {
+		/* '%q%' with LIKE's own wildcards in Q taken literally */
+		size_t n = strlen(q), j = 0;
+		if ((pat = malloc(2 * n + 3)) == NULL) {
+			set_err(s, "out of memory");
+			return -1;
+		}
+		pat[j++] = '%';
+		for (size_t i = 0; i < n; i++) {
+			if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+				pat[j++] = '\\';
+			pat[j++] = q[i];
+		}
+		pat[j++] = '%';
+		pat[j] = '\0';
+	}
+	if ((st = stmt_get(s, ST_ENT_QUERY)) == NULL) {
+		free(pat);
+		return -1;
+	}
+	if (pat)
+		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	free(pat);
+	return entity_rows(s, ST_ENT_QUERY, st, fn, ctx);
+}
+
+int
+store_query_upstreams(struct vg_store *s, const char *cc, store_entity_fn fn,
+                      void *ctx)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_UPSTREAMS);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, cc, -1, SQLITE_TRANSIENT);
+	return entity_rows(s, ST_UPSTREAMS, st, fn, ctx);
+}
+
+/* ---- meta and peers ---- */
+
+int
+store_set_meta(struct vg_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_META_SET);
+	int rc;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value ? value : "");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "setting meta");
+	stmt_put(s, ST_META_SET, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_get_meta(struct vg_store *s, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_META_GET);
+	int rc;
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_str(st, 0, buf, len);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading meta");
+	else
+		set_err(s, "no meta key '%s'", key);
+	stmt_put(s, ST_META_GET, st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_put_peer(struct vg_store *s, const struct store_peer *p)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_PEER_PUT);
+	char addr[VG_ADDR_STRLEN] = "";
+	int rc;
+	if (st == NULL)
+		return -1;
+	if (p->addr.afi == VG_AFI_IP4 || p->addr.afi == VG_AFI_IP6)
+		vg_addr_str(&p->addr, addr);
+	bind_text(st, 1, p->collector);
+	bind_text(st, 2, addr);
+	sqlite3_bind_int64(st, 3, p->asn);
+	sqlite3_bind_int64(st, 4, p->v4_routes);
+	sqlite3_bind_int64(st, 5, p->v6_routes);
+	sqlite3_bind_int(st, 6, p->full_v4 != 0);
+	sqlite3_bind_int(st, 7, p->full_v6 != 0);
+	sqlite3_bind_int(st, 8, p->up != 0);
+	sqlite3_bind_int64(st, 9, p->last_change);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "writing a peer");
+	stmt_put(s, ST_PEER_PUT, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- signals ---- */
+
+static int
+put_bin(struct vg_store *s, uint32_t start, uint32_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (s->last_bin == (int64_t)start && s->last_bin_len == len)
+		return 0;
+	if ((st = stmt_get(s, ST_BIN_PUT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, start);
+	sqlite3_bind_int64(st, 2, len);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "writing a bin");
+	stmt_put(s, ST_BIN_PUT, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	s->last_bin = start;
+	s->last_bin_len = len;
+	return 0;
+}
+
+static int
+put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_SIG_PUT);
+	int rc = SQLITE_DONE;
+
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_signal *g = &sig[i];
+		int64_t id;
+		if (entity_id(s, &g->ent, 1, &id) < 0 ||
+		    put_bin(s, g->bin_start, g->bin_len) < 0) {
+			stmt_put(s, ST_SIG_PUT, st);
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, g->bin_start);
+		sqlite3_bind_int64(st, 3, g->bin_len);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)g->v4_units);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)g->v6_units);
+		sqlite3_bind_int64(st, 6, g->prefixes);
+		sqlite3_bind_int64(st, 7, g->origins);
+		sqlite3_bind_int64(st, 8, g->announcements);
+		sqlite3_bind_int64(st, 9, g->withdrawals);
+		sqlite3_bind_int64(st, 10, g->path_changes);
+		sqlite3_bind_int64(st, 11, g->flaps);
+		sqlite3_bind_int64(st, 12, g->peers_up);
+		bind_real(st, 13, g->baseline);
+		bind_real(st, 14, g->inst_score);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_fail(s, "writing a signal");
+			break;
+		}
+	}
+	stmt_put(s, ST_SIG_PUT, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
+{
+	int mode;
+	if (n == 0)
+		return 0;
+	if ((mode = op_begin(s)) < 0)
+		return -1;
+	return op_end(s, mode, put_signals(s, sig, n) == 0);
+}
+
+static void
+row_signal(sqlite3_stmt *st, const struct vg_entity *ent,
+           struct vg_signal *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->ent = *ent;
+	g->bin_start = col_u32(st, 0);
+	g->bin_len = col_u32(st, 1);
+	g->v4_units = (uint64_t)sqlite3_column_int64(st, 2);
+	g->v6_units = (uint64_t)sqlite3_column_int64(st, 3);
+	g->prefixes = col_u32(st, 4);
+	g->origins = col_u32(st, 5);
+	g->announcements = col_u32(st, 6);
+	g->withdrawals = col_u32(st, 7);
+	g->path_changes = col_u32(st, 8);
+	g->flaps = col_u32(st, 9);
+	g->peers_up = col_u32(st, 10);
+	g->baseline = col_real(st, 11);
+	g->inst_score = col_real(st, 12);
+}
+
+int
+store_query_signals(struct vg_store *s, const struct vg_entity *ent,
+                    uint32_t from, uint32_t until, store_signal_fn fn,
+                    void *ctx)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
+		return rc;
+	if ((st = stmt_get(s, ST_SIG_RANGE)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vg_signal g;
+		row_signal(st, ent, &g);
+		if (fn(ctx, &g))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "reading signals");
+	stmt_put(s, ST_SIG_RANGE, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_signal_at(struct vg_store *s, const struct vg_entity *ent, uint32_t at,
+                struct vg_signal *sig)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
+		return rc;
+	if ((st = stmt_get(s, ST_SIG_AT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_signal(st, ent, sig);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading a signal");
+	stmt_put(s, ST_SIG_AT, st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_time_range(struct vg_store *s, uint32_t *first, uint32_t *last)
+{
+	/* The bins table answers from its index; a database filled by other
+	 * means (the sqlite3 shell) may lack it, so fall back to a scan. */
+	static const int which[2] = {ST_TIME_RANGE, ST_TIME_RANGE_SCAN};
+	for (int k = 0; k < 2; k++) {
+		sqlite3_stmt *st = stmt_get(s, which[k]);
+		int rc, found = 0;
+		if (st == NULL)
+			return -1;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			*first = col_u32(st, 0);
+			*last = col_u32(st, 1);
+			found = 1;
+		} else if (rc != SQLITE_ROW) {
+			db_fail(s, "reading the time range");
+		}
+		stmt_put(s, which[k], st);
+		if (rc != SQLITE_ROW)
+			return -1;
+		if (found)
+			return 0;
+	}
+	set_err(s, "no signals in the database");
+	return -1;
+}
+
+/* ---- events ---- */
+
+static int
+put_event(struct vg_store *s, const struct vg_event *ev)
+{
+	sqlite3_stmt *st;
+	int64_t eid;
+	int rc;
+
+	if (entity_id(s, &ev->ent, 1, &eid) < 0)
+		return -1;
+	if ((st = stmt_get(s, ST_EV_PUT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->id);
+	sqlite3_bind_int64(st, 2, eid);
+	sqlite3_bind_int(st, 3, ev->kind);
+	sqlite3_bind_int(st, 4, ev->level);
+	sqlite3_bind_int64(st, 5, ev->start);
+	if (ev->end)
+		sqlite3_bind_int64(st, 6, ev->end);
+	else
+		sqlite3_bind_null(st, 6);
+	bind_real(st, 7, ev->depth);
+	bind_real(st, 8, ev->severity);
+	bind_real(st, 9, ev->baseline);
+	bind_real(st, 10, ev->bottom);
+	sqlite3_bind_int64(st, 11, ev->n_evidence_total);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "writing an event");
+	stmt_put(s, ST_EV_PUT, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+
+	if ((st = stmt_get(s, ST_EVID_DEL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "replacing evidence");
+	stmt_put(s, ST_EVID_DEL, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+
+	if (ev->n_evidence == 0 || ev->evidence == NULL)
+		return 0;
+	if ((st = stmt_get(s, ST_EVID_PUT)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < ev->n_evidence; i++) {
+		const struct vg_evidence *x = &ev->evidence[i];
+		char what[2] = {(char)x->what, '\0'};
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->id);
+		sqlite3_bind_int64(st, 2, i);
+		sqlite3_bind_text(st, 3, what, -1, SQLITE_TRANSIENT);
+		/* the fixed arrays may be full: never read past them */
+		sqlite3_bind_text(st, 4, x->text,
+		                  (int)strnlen(x->text, sizeof(x->text)),
+		                  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, x->asn);
+		sqlite3_bind_int64(st, 6, x->upstream);
+		sqlite3_bind_text(st, 7, x->path,
+		                  (int)strnlen(x->path, sizeof(x->path)),
+		                  SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_fail(s, "writing evidence");
+			break;
+		}
+	}
+	stmt_put(s, ST_EVID_PUT, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_put_event(struct vg_store *s, const struct vg_event *ev)
+{
+	int mode = op_begin(s);
+	if (mode < 0)
+		return -1;
+	return op_end(s, mode, put_event(s, ev) == 0);
+}
+
+static void
+row_event(sqlite3_stmt *st, struct vg_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->id = (uint64_t)sqlite3_column_int64(st, 0);
+	ev->ent.kind = (uint8_t)sqlite3_column_int(st, 1);
+	col_str(st, 2, ev->ent.cc, sizeof(ev->ent.cc));
+	ev->ent.asn = col_u32(st, 3);
+	ev->kind = (uint8_t)sqlite3_column_int(st, 4);
+	ev->level = (uint8_t)sqlite3_column_int(st, 5);
+	ev->start = col_u32(st, 6);
+	ev->end = col_u32(st, 7); /* NULL reads as 0: open */
+	ev->depth = col_real(st, 8);
+	ev->severity = col_real(st, 9);
+	ev->baseline = col_real(st, 10);
+	ev->bottom = col_real(st, 11);
+	ev->n_evidence_total = col_u32(st, 12);
+	ev->n_evidence = col_u32(st, 13);
+}
+
+/*
+ * Load the evidence of event EV (n_evidence items) into *BUF (grown as
+ * needed, *CAP items) and point ev->evidence at it.  0 / -1.
+ */
+static int
+load_evidence(struct vg_store *s, struct vg_event *ev,
+              struct vg_evidence **buf, size_t *cap)
+{
+	sqlite3_stmt *st;
+	uint32_t n = 0;
+	int rc;
+
+	ev->evidence = NULL;
+	if (ev->n_evidence == 0)
+		return 0;
+	if (*cap < ev->n_evidence) {
+		struct vg_evidence *nb =
+		    realloc(*buf, ev->n_evidence * sizeof(**buf));
+		if (nb == NULL) {
+			set_err(s, "out of memory");
+			return -1;
+		}
+		*buf = nb;
+		*cap = ev->n_evidence;
+	}
+	if ((st = stmt_get(s, ST_EVID_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ev->n_evidence) {
+		struct vg_evidence *x = &(*buf)[n++];
+		const unsigned char *w = sqlite3_column_text(st, 0);
+		memset(x, 0, sizeof(*x));
+		x->what = w ? w[0] : 0;
+		col_str(st, 1, x->text, sizeof(x->text));
+		x->asn = col_u32(st, 2);
+		x->upstream = col_u32(st, 3);
+		col_str(st, 4, x->path, sizeof(x->path));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "reading evidence");
+	stmt_put(s, ST_EVID_GET, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	ev->n_evidence = n;
+	ev->evidence = *buf;
+	return 0;
+}
+
+int
+store_query_events(struct vg_store *s, const struct store_event_query *q,
+                   store_event_fn fn, void *ctx)
+{
+	struct vg_evidence *evbuf = NULL;
+	size_t evcap = 0;
+	unsigned shape = 0;
+	sqlite3_stmt *st;
+	int64_t eid = 0;
+	int rc, slot, failed = 0;
+
+	if (q->ent) {
+		if (q->ent_prefix_only && q->ent->kind == VG_ENT_COUNTRY) {
+			shape = EVQ_ENT_TREE * EVQ_FLAGS;
+		} else {
+			if ((rc = entity_id(s, q->ent, 0, &eid)) <= 0)
+				return rc; /* unknown: nothing matches */
+			shape = EVQ_ENT_EXACT * EVQ_FLAGS;
+		}
+	}
+	shape |= (q->kind ? EVQ_KIND : 0) | (q->min_level ? EVQ_LEVEL : 0) |
+	         (q->since ? EVQ_SINCE : 0) | (q->until ? EVQ_UNTIL : 0) |
+	         (q->open_only ? EVQ_OPEN : 0);
+	slot = ST_FIXED_N + (int)shape;
+	if ((st = stmt_get(s, slot)) == NULL)
+		return -1;
+	if (shape / EVQ_FLAGS == EVQ_ENT_TREE)
+		sqlite3_bind_text(st, 1, q->ent->cc, -1, SQLITE_TRANSIENT);
+	else if (q->ent)
+		sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int(st, 2, q->kind);
+	sqlite3_bind_int(st, 3, q->min_level);
+	sqlite3_bind_int64(st, 4, q->since);
+	sqlite3_bind_int64(st, 5, q->until);
+	sqlite3_bind_int64(st, 6, q->limit ? (sqlite3_int64)q->limit : -1);
+	sqlite3_bind_int64(st, 7, q->offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vg_event ev;
+		row_event(st, &ev);
+		if (q->with_evidence &&
+		    load_evidence(s, &ev, &evbuf, &evcap) < 0) {
+			failed = 1;
+			break;
+		}
+		if (fn(ctx, &ev))
+			break;
+	}
+	if (!failed && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(s, "reading events");
+		failed = 1;
+	}
+	stmt_put(s, slot, st);
+	free(evbuf);
+	return failed ? -1 : 0;
+}
+
+int
+store_get_event(struct vg_store *s, uint64_t id, struct vg_event *ev)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_EV_GET);
+	struct vg_evidence *buf = NULL;
+	size_t cap = 0;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_event(st, ev);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading an event");
+	stmt_put(s, ST_EV_GET, st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	if (load_evidence(s, ev, &buf, &cap) < 0) {
+		free(buf);
+		ev->evidence = NULL;
+		ev->n_evidence = 0;
+		return -1;
+	}
+	if (ev->evidence == NULL)
+		free(buf);
+	return 1;
+}
+
+void
+store_event_free(struct vg_event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->evidence);
+	ev->evidence = NULL;
+	ev->n_evidence = 0;
+}
+
+/* ---- open / close ---- */
+
+static int
+exec_sql(struct vg_store *s, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		set_err(s, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check meta.schema_version; with CREATE, create the schema first. */
+static int
+setup_schema(struct vg_store *s, int create)
+{
+	char v[32];
+	long ver;
+
+	if (create) {
+		if (exec_sql(s, "BEGIN IMMEDIATE", "creating the schema") < 0)
+			return -1;
+		if (exec_sql(s, store_schema_sql, "creating the schema") < 0) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (store_get_meta(s, "schema_version", v, sizeof(v)) < 0) {
+			snprintf(v, sizeof(v), "%d", STORE_SCHEMA_VERSION);
+			if (store_set_meta(s, "schema_version", v) < 0) {
+				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+				             NULL);
+				return -1;
+			}
+		}
+		if (exec_sql(s, "COMMIT", "creating the schema") < 0)
+			return -1;
+	}
+	if (store_get_meta(s, "schema_version", v, sizeof(v)) < 0) {
+		char why[sizeof(s->err)];
+		memcpy(why, s->err, sizeof(why));
+		set_err(s, "not a vigil database (%s)", why);
+		return -1;
+	}
+	ver = strtol(v, NULL, 10);
+	if (ver < 1 || ver > STORE_SCHEMA_VERSION) {
+		set_err(s, "database schema version %s; this vigil reads %d",
+		        v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	s->err[0] = '\0';
+	return 0;
+}
+
+struct vg_store *
+store_open(const char *path, int flags, char *err, size_t errlen)
+{
+	struct vg_store *s = calloc(1, sizeof(*s));
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	int rdonly = (flags & STORE_RDONLY) != 0;
+	int create = !rdonly && (flags & STORE_CREATE);
+
+	if (s == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	s->last_bin = -1;
+	s->rdonly = rdonly;
+	oflags |= rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (create)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	if (!rdonly) {
+		/* WAL: readers never block the writer nor see a half-written
+		 * bin; NORMAL: durable at checkpoints, consistent always. */
+		if (exec_sql(s, "PRAGMA journal_mode = WAL", "WAL mode") < 0 ||
+		    exec_sql(s,
+		             "PRAGMA synchronous = NORMAL;"
+		             "PRAGMA cache_size = -65536;"
+		             "PRAGMA temp_store = MEMORY",
+		             "pragmas") < 0)
+			goto fail_msg;
+	}
+	if (setup_schema(s, create) < 0)
+		goto fail_msg;
+	return s;
+
+fail_msg:
+	snprintf(err, errlen, "%s: %s", path, s->err);
+fail:
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	free(s);
+	return NULL;
+}
+
+void
+store_close(struct vg_store *s)
+{
+	if (s == NULL)
+		return;
+	/* An open transaction is rolled back: only store_commit commits. */
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->stmt[i].st);
+	sqlite3_close_v2(s->db);
+	free(s->ents);
+	free(s);
+}
