@@ -7,7 +7,7 @@
 # with the reproducer of any finding.  Without clang it fails: CI installs
 # it, and a fuzz harness that silently does not run protects nothing.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 SECS=${FUZZ_SMOKE_SECONDS:-20}
 HARNESSES=$(for f in fuzz/*_fuzz.c; do basename "$f" _fuzz.c; done)
 
