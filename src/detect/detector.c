@@ -58,6 +58,59 @@ median_u32(const uint32_t *v, uint32_t n, uint32_t *scratch)
 	return (scratch[n / 2 - 1] + (double)scratch[n / 2]) / 2;
 }
 
+/*
+ * Median, MAD and 95th percentile of small counts (all below 256) by
+ * counting instead of sorting: instability counts are mostly 0..10.
+ * Returns 0, or -1 if a value is too large (the caller sorts instead).
+ */
+static int
+small_stats(const uint32_t *v, uint32_t n, double *med, double *mad,
+            double *p95)
+{
+	uint32_t cnt[256] = {0}, dev[256] = {0};
+	if (n == 0) {
+		*med = *mad = *p95 = 0;
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i] > 255)
+			return -1;
+		cnt[v[i]]++;
+	}
+	/* the k-th smallest value, 0-based */
+#define KTH(arr, k, out)                                                    \
+	do {                                                                \
+		uint32_t acc_ = 0, kk_ = (k);                               \
+		for (uint32_t x_ = 0; x_ < 256; x_++) {                     \
+			acc_ += (arr)[x_];                                  \
+			if (acc_ > kk_) {                                   \
+				(out) = x_;                                 \
+				break;                                      \
+			}                                                   \
+		}                                                           \
+	} while (0)
+	uint32_t a = 0, b = 0, q = 0;
+	KTH(cnt, (n - 1) / 2, a);
+	KTH(cnt, n / 2, b);
+	*med = (a + (double)b) / 2;
+	KTH(cnt, (uint32_t)((n - 1) * 0.95 + 0.5), q);
+	*p95 = q;
+	/* deviations in half units, as mad_u32 does */
+	for (uint32_t x = 0; x < 256; x++) {
+		if (!cnt[x])
+			continue;
+		uint32_t d2 = (uint32_t)(fabs(x - *med) * 2 + 0.5);
+		if (d2 > 255)
+			return -1;
+		dev[d2] += cnt[x];
+	}
+	KTH(dev, (n - 1) / 2, a);
+	KTH(dev, n / 2, b);
+	*mad = (a + (double)b) / 4;
+#undef KTH
+	return 0;
+}
+
 /* The 95th percentile of the values median_u32 just sorted. */
 static double
 p95_sorted(const uint32_t *sorted, uint32_t n)
@@ -401,9 +454,12 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		            x > d->imed + o->inst_score * 1.4826 * d->imad)) {
 			uint32_t scratch[4096];
 			uint32_t n = d->n < 4096 ? d->n : 4096;
-			d->imed = median_u32(d->ihist, n, scratch);
-			d->ip95 = p95_sorted(scratch, n);
-			d->imad = mad_u32(d->ihist, n, d->imed, scratch);
+			if (small_stats(d->ihist, n, &d->imed, &d->imad,
+			                &d->ip95) < 0) {
+				d->imed = median_u32(d->ihist, n, scratch);
+				d->ip95 = p95_sorted(scratch, n);
+				d->imad = mad_u32(d->ihist, n, d->imed, scratch);
+			}
 			d->iage = 1;
 		} else {
 			d->iage++;

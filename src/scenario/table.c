@@ -132,7 +132,8 @@ kput(struct scn_kbuf *k, const void *src, size_t n)
 		k->p = np;
 		k->cap = nc;
 	}
-	memcpy(k->p + k->len, src, n);
+	if (n)
+		memcpy(k->p + k->len, src, n);
 	k->len += n;
 }
 

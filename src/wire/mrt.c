@@ -439,8 +439,11 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 		if (known == 1 && (type == MRT_BGP4MP || type == MRT_BGP4MP_ET)) {
 			uint32_t nat = bgp4mp_natural_len(r->rec.body,
 			                                  r->rec.len, sub);
-			if (nat && nat < r->rec.len &&
-			    plausible_at(r, hl + nat, ts, 1)) {
+			int lies = nat && nat < r->rec.len &&
+			           plausible_at(r, hl + nat, ts, 1);
+			/* the look-ahead may have moved the buffer */
+			r->rec.body = r->buf + r->pos + hl;
+			if (lies) {
 				rec_problem(r, 0, VG_ERR_MALFORMED, VG_ACT_NONE,
 				            "MRT length %u but the BGP message "
 				            "ends after %u bytes; the rest is "
