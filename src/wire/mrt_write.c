@@ -261,7 +261,8 @@ mrt_write_peer_index(struct mrt_writer *w, uint32_t time,
 		return -1;
 	memcpy(p, collector_id, 4);
 	vg_store_be16(p + 4, (uint16_t)vlen);
-	memcpy(p + 6, view, vlen);
+	if (vlen)
+		memcpy(p + 6, view, vlen);
 	p += 6 + vlen;
 	vg_store_be16(p, (uint16_t)n);
 	p += 2;
