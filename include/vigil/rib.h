@@ -164,6 +164,10 @@ void rib_path_ref(struct rib *r, uint32_t path);
 void rib_path_unref(struct rib *r, uint32_t path);
 /* Number of path ids that can exist now (for callers' side tables). */
 uint32_t rib_path_capacity(const struct rib *r);
+/* A number that differs each time an id is given to a new path (ids are
+ * reused), so side tables keyed by id can tell stale entries; 0 if PATH
+ * is not a live path. */
+uint32_t rib_path_serial(const struct rib *r, uint32_t path);
 
 /* Does the route come from a peer that is up and full-feed for AFI? */
 int rib_route_counts(const struct rib *r, const struct rib_route *rt,

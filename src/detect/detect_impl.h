@@ -85,10 +85,14 @@ struct opfx {
 	uint32_t lost_at;            /* start of the bin it went invisible */
 };
 
+/* Per interned path: its upstream for one country, and the entity ids of
+ * its origin and of that upstream (so an element costs no hash lookup). */
 struct path_up {
 	geo_cc cc;
 	uint32_t up;
 	uint32_t gen;
+	uint32_t org_ent; /* +1; 0 = not looked up */
+	uint32_t up_ent;  /* +1; 0 = not looked up */
 };
 
 struct ivl {
@@ -113,7 +117,7 @@ struct obs {
 	struct opfx *opfx; /* by rib prefix id */
 	uint32_t cap_opfx;
 	struct path_up *pup; /* by rib path id */
-	uint32_t cap_pup, pup_gen;
+	uint32_t cap_pup;
 
 	/* IPv4 address space by /24 unit: how many visible prefixes cover
 	 * it, and its country; countries' visible /24s are kept up to date

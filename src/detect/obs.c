@@ -301,8 +301,12 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 			return 0;
 	}
 	struct path_up *pu = &ob->pup[path];
-	if (pu->cc == cc && pu->gen == ob->pup_gen)
+	uint32_t serial = rib_path_serial(ob->rib, path);
+	if (pu->cc == cc && pu->gen == serial)
 		return pu->up;
+	if (pu->gen != serial)
+		pu->org_ent = 0;
+	pu->up_ent = 0;
 	asn = rib_path_asns(ob->rib, path, &n);
 	uint32_t up = 0;
 	for (uint32_t i = n; i-- > 1;) {
@@ -314,52 +318,75 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 	}
 	pu->cc = cc;
 	pu->up = up;
-	pu->gen = ob->pup_gen;
+	pu->gen = serial;
 	return up;
 }
 
-/* Add N to counter FIELD of every entity the prefix counts for, with the
- * origin/upstream taken from PATH. */
-static void
-count_event(struct obs *ob, struct opfx *o, uint32_t path, int field)
+/* The origin entity of PATH (cached per path), UINT32_MAX if none. */
+static uint32_t
+path_org_ent(struct obs *ob, uint32_t path)
 {
 	uint32_t origin = rib_path_origin(ob->rib, path);
+	if (!origin || !ob->o.asn_entities)
+		return UINT32_MAX;
+	uint32_t serial = rib_path_serial(ob->rib, path);
+	if (path < ob->cap_pup && ob->pup[path].gen == serial &&
+	    ob->pup[path].org_ent)
+		return ob->pup[path].org_ent - 1;
+	uint32_t id = obs_ent(ob, VG_ENT_ASN, 0, origin);
+	if (id != UINT32_MAX && path < ob->cap_pup &&
+	    ob->pup[path].gen == serial)
+		ob->pup[path].org_ent = id + 1;
+	return id;
+}
+
+/* The upstream entity of PATH for country CC, UINT32_MAX if none. */
+static uint32_t
+path_up_ent(struct obs *ob, uint32_t path, geo_cc cc)
+{
+	uint32_t up = obs_path_upstream(ob, path, cc);
+	if (!up)
+		return UINT32_MAX;
+	struct path_up *pu = path < ob->cap_pup ? &ob->pup[path] : NULL;
+	uint32_t serial = rib_path_serial(ob->rib, path);
+	if (pu && pu->cc == cc && pu->gen == serial && pu->up_ent)
+		return pu->up_ent - 1;
+	uint32_t id = obs_ent(ob, VG_ENT_UPSTREAM, cc, up);
+	if (pu && id != UINT32_MAX && pu->cc == cc && pu->gen == serial)
+		pu->up_ent = id + 1;
+	return id;
+}
+
+#define CNT_ANN 0x01
+#define CNT_WD 0x02
+#define CNT_PC 0x04
+#define CNT_FLAPS 0x08
+#define CNT_FLAP_EVENTS 0x10
+#define CNT_UNSTABLE 0x20
+
+/* Add one to the counters in FIELDS (CNT_*) of every entity the prefix
+ * counts for, with the origin/upstream taken from PATH. */
+static void
+count_event(struct obs *ob, struct opfx *o, uint32_t path, unsigned fields)
+{
 	uint32_t seen[OBS_MAX_CC * 2 + 2];
 	unsigned nseen = 0;
 
 	for (unsigned i = 0; i < o->ncc; i++)
 		seen[nseen++] = o->cc_ent[i];
-	if (origin && ob->o.asn_entities)
-		seen[nseen++] = obs_ent(ob, VG_ENT_ASN, 0, origin);
-	for (unsigned i = 0; i < o->ncc; i++) {
-		uint32_t up = obs_path_upstream(ob, path, o->cc[i]);
-		if (up)
-			seen[nseen++] = obs_ent(ob, VG_ENT_UPSTREAM, o->cc[i], up);
-	}
+	seen[nseen++] = path_org_ent(ob, path);
+	for (unsigned i = 0; i < o->ncc; i++)
+		seen[nseen++] = path_up_ent(ob, path, o->cc[i]);
 	for (unsigned i = 0; i < nseen; i++) {
 		if (seen[i] == UINT32_MAX)
 			continue;
 		struct ent *e = &ob->ents[seen[i]];
-		switch (field) {
-		case 0:
-			e->ann++;
-			break;
-		case 1:
-			e->wd++;
-			break;
-		case 2:
-			e->pc++;
-			break;
-		case 3:
-			e->flaps++;
-			break;
-		case 4:
-			e->flap_events++;
-			break;
-		default:
-			e->unstable++;
-			break;
-		}
+		e->ann += (fields & CNT_ANN) != 0;
+		e->wd += (fields & CNT_WD) != 0;
+		e->pc += (fields & CNT_PC) != 0;
+		e->flaps += (fields & CNT_FLAPS) != 0;
+		e->flap_events += (fields & CNT_FLAP_EVENTS) != 0;
+		e->unstable += (fields & CNT_UNSTABLE) != 0;
 		e->active = 1;
 		e->touched = 1;
 	}
@@ -397,36 +424,36 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	struct opfx *o = opfx_get(ob, ci.pfx);
 	if (o == NULL)
 		return -1;
+	unsigned fields = 0;
+	uint32_t path = ci.change == RIB_WD ? ci.old_path : ci.new_path;
 	switch (ci.change) {
 	case RIB_NEW:
-		count_event(ob, o, ci.new_path, 0);
+		fields |= CNT_ANN;
 		break;
 	case RIB_PATH:
-		count_event(ob, o, ci.new_path, 0);
-		count_event(ob, o, ci.new_path, 2);
-		if (o->unstable_bin != ob->bin_index + 1) {
-			o->unstable_bin = ob->bin_index + 1;
-			count_event(ob, o, ci.new_path, 5);
-		}
+		fields |= CNT_ANN | CNT_PC;
 		break;
 	case RIB_WD:
-		count_event(ob, o, ci.old_path, 1);
+		fields |= CNT_WD;
 		break;
 	default:
 		break;
 	}
 	if (ci.flap) {
-		uint32_t path = ci.new_path ? ci.new_path : ci.old_path;
-		count_event(ob, o, path, 4);
+		fields |= CNT_FLAP_EVENTS;
 		if (o->flap_bin != ob->bin_index + 1) {
 			o->flap_bin = ob->bin_index + 1;
-			count_event(ob, o, path, 3);
-		}
-		if (o->unstable_bin != ob->bin_index + 1) {
-			o->unstable_bin = ob->bin_index + 1;
-			count_event(ob, o, path, 5);
+			fields |= CNT_FLAPS;
 		}
 	}
+	/* a prefix is unstable in a bin once, however many peers */
+	if ((ci.flap || ci.change == RIB_PATH) &&
+	    o->unstable_bin != ob->bin_index + 1) {
+		o->unstable_bin = ob->bin_index + 1;
+		fields |= CNT_UNSTABLE;
+	}
+	if (fields)
+		count_event(ob, o, path, fields);
 	return 0;
 }
 
@@ -912,7 +939,6 @@ obs_new(const struct obs_opts *o, const struct geo_db *geo,
 	if (sink)
 		ob->sink = *sink;
 	ob->geo = geo;
-	ob->pup_gen = 1;
 	ob->rib = rib_new(&ob->o.rib);
 	ob->ent_mask = 1023;
 	ob->ent_slots = calloc(ob->ent_mask + 1, sizeof(uint32_t));

@@ -17,6 +17,7 @@
 
 struct rib_path {
 	uint32_t hash;
+	uint32_t serial; /* distinguishes reuses of one id */
 	uint32_t refs;
 	uint32_t origin;
 	uint16_t nasn, nseg;
@@ -38,6 +39,7 @@ struct rib {
 	uint32_t *path_slots;
 	uint32_t path_mask;
 	uint32_t live_paths;
+	uint32_t next_serial;
 	uint32_t *garbage;      /* paths at zero refs, freed later */
 	uint32_t ngarbage, cap_garbage;
 
@@ -261,6 +263,7 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 		rp->data[bp->nasn + s] =
 		    (uint32_t)bp->seg_type[s] << 24 | bp->seg_len[s];
 	rp->hash = hash;
+	rp->serial = ++r->next_serial ? r->next_serial : ++r->next_serial;
 	rp->refs = 0;
 	rp->nasn = (uint16_t)bp->nasn;
 	rp->nseg = (uint16_t)bp->nseg;
@@ -335,6 +338,14 @@ uint32_t
 rib_path_capacity(const struct rib *r)
 {
 	return r->npaths;
+}
+
+uint32_t
+rib_path_serial(const struct rib *r, uint32_t path)
+{
+	return path && path < r->npaths && r->paths[path].data
+	           ? r->paths[path].serial
+	           : 0;
 }
 
 uint32_t

@@ -386,7 +386,7 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 		known = hdr_known(type, sub, len);
 		/* An unknown type is skipped by its length only if a valid
 		 * header follows; a length past the limit is garbage. */
-		if (known == 0 && (len > MRT_MAX_RECORD_LEN ||
+		if (known == 0 && (type == 0 || len > MRT_MAX_RECORD_LEN ||
 		                   !plausible_at(r, MRT_HEADER_LEN + (size_t)len, 0, 0))) {
 			char why[96];
 			snprintf(why, sizeof(why),
@@ -799,6 +799,8 @@ step_rib(struct mrt_reader *r)
 		if (r->diag.n)
 			flush_diag(r, r->rec.offset + r->rec.hdr_len +
 			                  (uint64_t)(attrs - r->rec.body));
+		if (r->rib_attrs.action == VG_ACT_TREAT_AS_WITHDRAW)
+			continue; /* RFC 7606: the route is not used */
 		e->type = VG_ELEM_RIB;
 		e->flags = r->opts.addpath ? VG_ELEM_F_PATH_ID : 0;
 		e->path_id = pid;
