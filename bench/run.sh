@@ -23,7 +23,7 @@ V=$PWD/build/vigil
 run() {
 	local label=$1; shift
 	/usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/stderr"
-	read -r secs kb <"$OUT/time"
+	read -r secs kb < <(tail -n 1 "$OUT/time")
 	echo "$label $secs $kb"
 }
 
@@ -90,7 +90,7 @@ SPEC
 		--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest \
 		--geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz "$SC"/*.gz \
 		>"$OUT/replay.out" 2>"$OUT/replay.err"
-	read -r wall user kb <"$OUT/time"
+	read -r wall user kb < <(tail -n 1 "$OUT/time")
 	local line; line=$(grep "elements" "$OUT/replay.err")
 	local elems; elems=$(echo "$line" | awk '{print $3}')
 	echo "$line"

@@ -433,8 +433,22 @@ bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
 	struct vg_cursor c;
 	uint32_t off = 0;
 
-	memset(a, 0, offsetof(struct bgp_attrs, raw));
-	a->n_raw = 0;
+	/* Reset field by field, not with a memset of the whole struct: this
+	 * runs for every UPDATE and RIB entry.  Fields of absent attributes
+	 * are zero, as the header promises; mp_reach/mp_unreach are only
+	 * meaningful when present and are reset by their decoders. */
+	a->present = 0;
+	a->origin = a->action = a->n_raw = 0;
+	a->n_raw_total = 0;
+	a->med = a->local_pref = a->otc = 0;
+	a->aggregator_as = a->as4_aggregator_as = 0;
+	memset(a->nexthop, 0, 4);
+	memset(a->aggregator_addr, 0, 4);
+	memset(a->as4_aggregator_addr, 0, 4);
+	memset(a->originator_id, 0, 4);
+	a->as_path = a->as4_path = a->communities = a->ext_communities =
+	    a->large_communities = a->cluster_list = (struct bgp_span){NULL, 0};
+	a->mp_reach.nlri = a->mp_unreach.nlri = (struct bgp_span){NULL, 0};
 	a->asn_size = o->asn_size;
 	a->all.p = p;
 	a->all.len = (uint32_t)len;
