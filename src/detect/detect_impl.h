@@ -158,6 +158,9 @@ uint32_t obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc);
  * started at BIN_START, and append its signal to ob->sig. */
 void det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start);
 void det_free(struct ent *e);
+/* End of the data at DATA_END: re-emit the entity's open events with
+ * their severity so far (they stay open). */
+void det_finish(struct obs *ob, uint32_t ei, uint32_t data_end);
 uint64_t det_memory(const struct ent *e);
 
 #endif

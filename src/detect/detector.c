@@ -530,6 +530,23 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 }
 
 void
+det_finish(struct obs *ob, uint32_t ei, uint32_t data_end)
+{
+	struct det *d = ob->ents[ei].det;
+	if (d == NULL)
+		return;
+	if (d->out.id) {
+		d->out.severity = d->out.depth * (data_end - d->out.start) / 3600.0;
+		emit_event(ob, &d->out);
+	}
+	if (d->inst.id) {
+		d->inst.severity = d->inst.depth *
+		                   (data_end - d->inst.start) / 3600.0;
+		emit_event(ob, &d->inst);
+	}
+}
+
+void
 det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 {
 	struct ent *e = &ob->ents[ei];

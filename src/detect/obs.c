@@ -917,8 +917,13 @@ obs_advance(struct obs *ob, uint32_t t)
 void
 obs_finish(struct obs *ob)
 {
-	if (ob->started)
-		close_bin(ob);
+	if (!ob->started)
+		return;
+	close_bin(ob);
+	/* events still open: report them once more with their severity up
+	 * to the end of the data */
+	for (uint32_t k = 0; k < ob->norder; k++)
+		det_finish(ob, ob->order[k], ob->bin_end - ob->o.bin_len);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
