@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "detect_impl.h"
+#include "vigil/vec.h"
 
 void
 obs_opts_default(struct obs_opts *o)
@@ -43,33 +44,7 @@ obs_opts_default(struct obs_opts *o)
 	o->asn_entities = 1;
 }
 
-static int
-grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	uint32_t nc = *cap ? *cap : 8;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, (size_t)nc * elem);
-	if (np == NULL)
-		return -1;
-	memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
-	*p = np;
-	*cap = nc;
-	return 0;
-}
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 static void count_for_countries(struct obs *ob, struct opfx *o, int delta);
 
@@ -88,7 +63,7 @@ ent_rehash(struct obs *ob, uint32_t nslots)
 	if (ns == NULL)
 		return -1;
 	for (uint32_t i = 0; i < ob->nents; i++) {
-		uint32_t h = (uint32_t)mix64(ob->ents[i].key) & (nslots - 1);
+		uint32_t h = (uint32_t)vg_mix64(ob->ents[i].key) & (nslots - 1);
 		while (ns[h])
 			h = (h + 1) & (nslots - 1);
 		ns[h] = i + 1;
@@ -103,7 +78,7 @@ uint32_t
 obs_ent_find(const struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
 {
 	uint64_t key = ent_key(kind, cc, asn);
-	uint32_t h = (uint32_t)mix64(key) & ob->ent_mask;
+	uint32_t h = (uint32_t)vg_mix64(key) & ob->ent_mask;
 	for (;;) {
 		uint32_t s = ob->ent_slots[h];
 		if (s == 0)
@@ -119,7 +94,7 @@ uint32_t
 obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
 {
 	uint64_t key = ent_key(kind, cc, asn);
-	uint32_t h = (uint32_t)mix64(key) & ob->ent_mask;
+	uint32_t h = (uint32_t)vg_mix64(key) & ob->ent_mask;
 
 	for (;;) {
 		uint32_t s = ob->ent_slots[h];
@@ -134,7 +109,7 @@ obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn)
 			return UINT32_MAX;
 		return obs_ent(ob, kind, cc, asn);
 	}
-	if (grow((void **)&ob->ents, &ob->cap_ents, ob->nents + 1,
+	if (vg_grow((void **)&ob->ents, &ob->cap_ents, ob->nents + 1,
 	         sizeof(*ob->ents)) < 0)
 		return UINT32_MAX;
 	struct ent *e = &ob->ents[ob->nents];
@@ -190,7 +165,7 @@ ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 {
 	struct ent *e = &ob->ents[ent];
 	uint32_t lo = 0, hi = e->nmem;
-	if (grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
+	if (vg_grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
 		return -1;
 	if (e->nmem && pfx_before(ob, e->mem[e->nmem - 1], pfx)) {
 		lo = e->nmem;
@@ -254,7 +229,7 @@ static struct opfx *
 opfx_get(struct obs *ob, uint32_t id)
 {
 	if (id >= ob->cap_opfx &&
-	    grow((void **)&ob->opfx, &ob->cap_opfx, id + 1, sizeof(*ob->opfx)) < 0)
+	    vg_grow((void **)&ob->opfx, &ob->cap_opfx, id + 1, sizeof(*ob->opfx)) < 0)
 		return NULL;
 	struct opfx *o = &ob->opfx[id];
 	if (!o->init) {
@@ -270,7 +245,7 @@ opfx_get(struct obs *ob, uint32_t id)
 			ent_add_member(ob, o->cc_ent[i], id);
 			if (x->p.afi == VG_AFI_IP6 && o->cc_ent[i] != UINT32_MAX) {
 				struct ent *e = &ob->ents[o->cc_ent[i]];
-				if (grow((void **)&e->mem6, &e->capmem6, e->nmem6 + 1,
+				if (vg_grow((void **)&e->mem6, &e->capmem6, e->nmem6 + 1,
 				         sizeof(uint32_t)) == 0)
 					e->mem6[e->nmem6++] = id;
 			}
@@ -297,7 +272,7 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 		return 0;
 	if (path >= ob->cap_pup) {
 		uint32_t need = rib_path_capacity(ob->rib) + 1;
-		if (grow((void **)&ob->pup, &ob->cap_pup, need, sizeof(*ob->pup)) < 0)
+		if (vg_grow((void **)&ob->pup, &ob->cap_pup, need, sizeof(*ob->pup)) < 0)
 			return 0;
 	}
 	struct path_up *pu = &ob->pup[path];
@@ -563,7 +538,7 @@ org_count(struct obs *ob, uint32_t ent, uint32_t origin)
 		for (uint32_t i = 0; ob->orgs && i <= ob->org_mask; i++) {
 			if (ob->orgs[i].key == 0)
 				continue;
-			uint32_t h = (uint32_t)mix64(ob->orgs[i].key) & (nslots - 1);
+			uint32_t h = (uint32_t)vg_mix64(ob->orgs[i].key) & (nslots - 1);
 			while (ns[h].key)
 				h = (h + 1) & (nslots - 1);
 			ns[h] = ob->orgs[i];
@@ -572,7 +547,7 @@ org_count(struct obs *ob, uint32_t ent, uint32_t origin)
 		ob->orgs = ns;
 		ob->org_mask = nslots - 1;
 	}
-	uint32_t h = (uint32_t)mix64(key) & ob->org_mask;
+	uint32_t h = (uint32_t)vg_mix64(key) & ob->org_mask;
 	while (ob->orgs[h].key && ob->orgs[h].key != key)
 		h = (h + 1) & ob->org_mask;
 	if (ob->orgs[h].key == 0) {
@@ -682,7 +657,7 @@ push_ivl(struct obs *ob, int v6, uint64_t first, uint64_t n)
 	struct ivl **arr = v6 ? &ob->iv6 : &ob->iv4;
 	uint32_t *cnt = v6 ? &ob->niv6 : &ob->niv4;
 	uint32_t *cap = v6 ? &ob->capiv6 : &ob->capiv4;
-	if (grow((void **)arr, cap, *cnt + 1, sizeof(struct ivl)) < 0)
+	if (vg_grow((void **)arr, cap, *cnt + 1, sizeof(struct ivl)) < 0)
 		return;
 	(*arr)[*cnt].first = first;
 	(*arr)[*cnt].n = n;
@@ -856,7 +831,7 @@ close_bin(struct obs *ob)
 	/* the list memory was the rib's; it refills from now on */
 
 	if (ob->order_dirty &&
-	    grow((void **)&ob->order, &ob->cap_order, ob->nents * 2,
+	    vg_grow((void **)&ob->order, &ob->cap_order, ob->nents * 2,
 	         sizeof(uint32_t)) == 0) {
 		/* sort the new entities and merge them into the order */
 		uint32_t old = ob->norder, add = ob->nents - old;

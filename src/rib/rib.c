@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/vec.h"
 #include "vigil/rib.h"
 
 #define PATH_NONE 0u
@@ -72,32 +73,7 @@ rib_opts_default(struct rib_opts *o)
 	o->stale_grace = 900;
 }
 
-static int
-grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	uint32_t nc = *cap ? *cap : 16;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, (size_t)nc * elem);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 /* ---- prefixes ---------------------------------------------------------- */
 
@@ -107,7 +83,7 @@ pfx_hash(const struct vg_prefix *p)
 	uint64_t a, b;
 	memcpy(&a, p->addr, 8);
 	memcpy(&b, p->addr + 8, 8);
-	return (uint32_t)mix64(a ^ mix64(b ^ ((uint64_t)p->afi << 8 | p->len)));
+	return (uint32_t)vg_mix64(a ^ vg_mix64(b ^ ((uint64_t)p->afi << 8 | p->len)));
 }
 
 static int
@@ -155,7 +131,7 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 			return UINT32_MAX;
 		return pfx_find(r, p, create);
 	}
-	if (grow((void **)&r->pfx, &r->cap_pfx, r->npfx + 1, sizeof(*r->pfx)) < 0)
+	if (vg_grow((void **)&r->pfx, &r->cap_pfx, r->npfx + 1, sizeof(*r->pfx)) < 0)
 		return UINT32_MAX;
 	struct rib_pfx *x = &r->pfx[r->npfx];
 	memset(x, 0, sizeof(*x));
@@ -171,7 +147,7 @@ mark_dirty(struct rib *r, uint32_t id)
 	struct rib_pfx *x = &r->pfx[id];
 	if (x->flags & RIB_PFX_DIRTY)
 		return;
-	if (grow((void **)&r->dirty, &r->cap_dirty, r->ndirty + 1,
+	if (vg_grow((void **)&r->dirty, &r->cap_dirty, r->ndirty + 1,
 	         sizeof(*r->dirty)) < 0)
 		return; /* the prefix stays clean: recomputed on the next sweep */
 	x->flags |= RIB_PFX_DIRTY;
@@ -185,9 +161,9 @@ path_hash(const struct bgp_path *bp)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ bp->nasn;
 	for (uint32_t i = 0; i < bp->nasn; i++)
-		h = mix64(h ^ bp->asn[i]);
+		h = vg_mix64(h ^ bp->asn[i]);
 	for (uint32_t s = 0; s < bp->nseg; s++)
-		h = mix64(h ^ ((uint64_t)bp->seg_type[s] << 32 | bp->seg_len[s]));
+		h = vg_mix64(h ^ ((uint64_t)bp->seg_type[s] << 32 | bp->seg_len[s]));
 	return (uint32_t)h | 1u;
 }
 
@@ -249,7 +225,7 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	if (r->nfree) {
 		id = r->path_free[--r->nfree];
 	} else {
-		if (grow((void **)&r->paths, &r->cap_paths, r->npaths + 1,
+		if (vg_grow((void **)&r->paths, &r->cap_paths, r->npaths + 1,
 		         sizeof(*r->paths)) < 0)
 			return PATH_NONE;
 		id = r->npaths++;
@@ -279,7 +255,7 @@ path_unref(struct rib *r, uint32_t id)
 	if (id == PATH_NONE)
 		return;
 	if (--r->paths[id].refs == 0 &&
-	    grow((void **)&r->garbage, &r->cap_garbage, r->ngarbage + 1,
+	    vg_grow((void **)&r->garbage, &r->cap_garbage, r->ngarbage + 1,
 	         sizeof(uint32_t)) == 0)
 		r->garbage[r->ngarbage++] = id;
 }
@@ -312,7 +288,7 @@ path_collect(struct rib *r)
 		free(rp->data);
 		rp->data = NULL;
 		r->live_paths--;
-		if (grow((void **)&r->path_free, &r->cap_free, r->nfree + 1,
+		if (vg_grow((void **)&r->path_free, &r->cap_free, r->nfree + 1,
 		         sizeof(uint32_t)) == 0)
 			r->path_free[r->nfree++] = id;
 	}
@@ -403,7 +379,7 @@ peer_hash(const char *collector, const struct vg_addr *a, uint32_t asn)
 	memcpy(&y, a->addr + 8, 8);
 	for (const char *c = collector; *c; c++)
 		h = h * 31 + (unsigned char)*c;
-	return (uint32_t)mix64(h ^ mix64(x ^ mix64(y)));
+	return (uint32_t)vg_mix64(h ^ vg_mix64(x ^ vg_mix64(y)));
 }
 
 int
@@ -424,7 +400,7 @@ rib_peer_id(struct rib *r, const char *collector, const struct vg_addr *addr,
 	}
 	if (r->npeers >= 65535 || r->npeers * 2 >= r->peer_mask)
 		return -1;
-	if (grow((void **)&r->peers, &r->cap_peers, r->npeers + 1,
+	if (vg_grow((void **)&r->peers, &r->cap_peers, r->npeers + 1,
 	         sizeof(*r->peers)) < 0)
 		return -1;
 	struct rib_peer *p = &r->peers[r->npeers];
@@ -479,7 +455,7 @@ rib_new(const struct rib_opts *o)
 	r->asn_stamp = calloc(65536, sizeof(uint32_t));
 	r->asn_of_idx = calloc(65536, sizeof(uint32_t));
 	r->npaths = 1; /* id 0 = no path */
-	if (grow((void **)&r->paths, &r->cap_paths, 1, sizeof(*r->paths)) < 0 ||
+	if (vg_grow((void **)&r->paths, &r->cap_paths, 1, sizeof(*r->paths)) < 0 ||
 	    !r->pfx_slots || !r->path_slots || !r->peer_slots ||
 	    !r->asn_stamp || !r->asn_of_idx) {
 		rib_free(r);
@@ -632,7 +608,7 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		idx = -idx - 1;
 		if (x->nroutes == x->cap) {
 			uint32_t cap = x->cap;
-			if (grow((void **)&x->routes, &cap,
+			if (vg_grow((void **)&x->routes, &cap,
 			         x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
 			         sizeof(*x->routes)) < 0)
 				return -1;
@@ -779,7 +755,7 @@ rib_update_full_feed(struct rib *r)
 			else
 				p->full_v6 = (uint8_t)full;
 			if (full && p->up) {
-				sig ^= mix64((uint64_t)i + 1);
+				sig ^= vg_mix64((uint64_t)i + 1);
 				if (r->asn_stamp[p->asn_idx] != r->stamp) {
 					r->asn_stamp[p->asn_idx] = r->stamp;
 					n++;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "vigil/vec.h"
 #include "vigil/mrt_write.h"
 #include "scenario_impl.h"
 
@@ -227,21 +228,6 @@ emit_announcements(struct player *pl, uint32_t p, int64_t t, uint32_t attr,
 	return 0;
 }
 
-static int
-grow(void **p, uint32_t *cap, uint32_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	uint32_t nc = *cap ? *cap : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *np = realloc(*p, (size_t)nc * size);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
-}
 
 static int
 ann_cmp(const void *va, const void *vb)
@@ -261,9 +247,9 @@ flush_touched(struct player *pl, uint32_t p, int64_t t)
 
 	if (pl->ntouched == 0)
 		return 0;
-	if (grow((void **)&pl->plist, &pl->cap_plist, pl->ntouched,
+	if (vg_grow((void **)&pl->plist, &pl->cap_plist, pl->ntouched,
 	         sizeof(*pl->plist)) < 0 ||
-	    grow((void **)&pl->alist, &pl->cap_alist, pl->ntouched,
+	    vg_grow((void **)&pl->alist, &pl->cap_alist, pl->ntouched,
 	         sizeof(*pl->alist)) < 0)
 		goto oom;
 	for (uint32_t k = 0; k < pl->ntouched; k++) {
@@ -312,7 +298,7 @@ touch(struct player *pl, uint32_t p, uint32_t i)
 
 	if (pl->epoch[i] == pl->now)
 		return (int)pl->tpos[i];
-	if (grow((void **)&pl->touched, &pl->cap_touched, pl->ntouched + 1,
+	if (vg_grow((void **)&pl->touched, &pl->cap_touched, pl->ntouched + 1,
 	         sizeof(*pl->touched)) < 0)
 		return -1;
 	pl->epoch[i] = pl->now;
@@ -445,7 +431,7 @@ gen_step(struct player *pl, uint32_t p)
 		pe->gen_initial = 0;
 		return 0;
 	}
-	if (grow((void **)&pl->plist, &pl->cap_plist, n,
+	if (vg_grow((void **)&pl->plist, &pl->cap_plist, n,
 	         sizeof(*pl->plist)) < 0) {
 		snprintf(pl->err, pl->errlen, "out of memory");
 		return -1;
