@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Unit tests of the routing state (src/rib): route changes as reported to
+ * the observatory, flaps, path interning, session drops with the stale
+ * grace period, RIB dump resynchronisation, full-feed peers and the
+ * distinct-ASN visibility rule.
+ */
+#include <string.h>
+
+#include "test.h"
+#include "vigil/rib.h"
+
+static struct vg_addr
+addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct vg_addr x;
+	memset(&x, 0, sizeof(x));
+	x.afi = VG_AFI_IP4;
+	x.addr[0] = a;
+	x.addr[1] = b;
+	x.addr[2] = c;
+	x.addr[3] = d;
+	return x;
+}
+
+static struct vg_prefix
+pfx4(uint8_t a, uint8_t b, uint8_t c, uint8_t len)
+{
+	struct vg_prefix p;
+	memset(&p, 0, sizeof(p));
+	p.afi = VG_AFI_IP4;
+	p.safi = VG_SAFI_UNICAST;
+	p.addr[0] = a;
+	p.addr[1] = b;
+	p.addr[2] = c;
+	p.len = len;
+	return p;
+}
+
+/* An element with AS path ASNS (a single AS_SEQUENCE). */
+struct elem_buf {
+	struct vg_elem e;
+	struct bgp_path path;
+	uint32_t asn[8];
+	uint8_t seg_type[1];
+	uint32_t seg_len[1];
+	struct bgp_attrs attrs;
+};
+
+static uint32_t gen_counter;
+
+static const struct vg_elem *
+mk(struct elem_buf *b, enum vg_elem_type type, uint32_t t,
+   struct vg_prefix p, const uint32_t *asns, unsigned n)
+{
+	memset(b, 0, sizeof(*b));
+	b->e.type = (uint8_t)type;
+	b->e.time_sec = t;
+	b->e.prefix = p;
+	if (type != VG_ELEM_WITHDRAW) {
+		memcpy(b->asn, asns, n * sizeof(uint32_t));
+		b->seg_type[0] = BGP_AS_SEQUENCE;
+		b->seg_len[0] = n;
+		b->path.asn = b->asn;
+		b->path.seg_type = b->seg_type;
+		b->path.seg_len = b->seg_len;
+		b->path.nasn = n;
+		b->path.nseg = n ? 1 : 0;
+		b->e.path = &b->path;
+		b->e.attrs = &b->attrs;
+		b->e.attrs_gen = ++gen_counter;
+	}
+	return &b->e;
+}
+
+static void
+test_announce_withdraw_pathchange(void)
+{
+	struct rib_opts o;
+	rib_opts_default(&o);
+	struct rib *r = rib_new(&o);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	struct vg_addr pa = addr4(192, 0, 2, 1);
+	int peer = rib_peer_id(r, "rrc00", &pa, 64496);
+	static const uint32_t p1[] = {64496, 4837, 131279};
+	static const uint32_t p2[] = {64496, 1239, 4837, 131279};
+
+	CHECK(peer >= 0);
+	CHECK_EQ_INT(rib_peer_id(r, "rrc00", &pa, 64496), peer);
+	CHECK(rib_peer_id(r, "rrc01", &pa, 64496) != peer);
+
+	CHECK_EQ_INT(rib_apply(r, (unsigned)peer,
+	                       mk(&b, VG_ELEM_ANNOUNCE, 1000,
+	                          pfx4(175, 45, 176, 24), p1, 3),
+	                       300, &ci), 0);
+	CHECK_EQ_INT(ci.change, RIB_NEW);
+	CHECK_EQ_INT(rib_path_origin(r, ci.new_path), 131279);
+	uint32_t pid1 = ci.new_path;
+	/* the same route again: a duplicate, same interned path */
+	rib_apply(r, (unsigned)peer,
+	          mk(&b, VG_ELEM_ANNOUNCE, 1010, pfx4(175, 45, 176, 24), p1, 3),
+	          300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_DUP);
+	CHECK_EQ_INT(ci.new_path, pid1);
+	/* another path */
+	rib_apply(r, (unsigned)peer,
+	          mk(&b, VG_ELEM_ANNOUNCE, 1020, pfx4(175, 45, 176, 24), p2, 4),
+	          300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_PATH);
+	CHECK_EQ_INT(ci.old_path, pid1);
+	CHECK(ci.new_path != pid1);
+	char txt[64];
+	rib_path_text(r, ci.new_path, txt, sizeof(txt));
+	CHECK_EQ_STR(txt, "64496 1239 4837 131279");
+	/* withdraw: the old path is reported */
+	uint32_t pid2 = ci.new_path;
+	rib_apply(r, (unsigned)peer,
+	          mk(&b, VG_ELEM_WITHDRAW, 1030, pfx4(175, 45, 176, 24), NULL, 0),
+	          300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_WD);
+	CHECK_EQ_INT(ci.old_path, pid2);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)peer)->n_v4, 0);
+	/* withdrawing again, or an unknown prefix: nothing to remove */
+	rib_apply(r, (unsigned)peer,
+	          mk(&b, VG_ELEM_WITHDRAW, 1040, pfx4(175, 45, 176, 24), NULL, 0),
+	          300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_WD_NONE);
+	rib_apply(r, (unsigned)peer,
+	          mk(&b, VG_ELEM_WITHDRAW, 1040, pfx4(10, 0, 0, 8), NULL, 0), 300,
+	          &ci);
+	CHECK_EQ_INT(ci.change, RIB_WD_NONE);
+	/* unreferenced paths are collected: no path is left */
+	const uint32_t *ids;
+	size_t n;
+	rib_take_dirty(r, &ids, &n);
+	struct rib_stats st;
+	rib_stats(r, &st);
+	CHECK_EQ_INT(st.routes, 0);
+	CHECK_EQ_INT(st.paths, 0);
+	rib_free(r);
+}
+
+static void
+test_flaps(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	struct vg_addr pa = addr4(192, 0, 2, 1);
+	int peer = rib_peer_id(r, "c", &pa, 64496);
+	static const uint32_t p1[] = {64496, 131279};
+	struct vg_prefix p = pfx4(175, 45, 177, 24);
+
+	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300,
+	          &ci);
+	CHECK_EQ_INT(ci.flap, 0);
+	/* withdrawn 2 minutes after being announced: a flap */
+	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_WITHDRAW, 1120, p, NULL, 0),
+	          300, &ci);
+	CHECK_EQ_INT(ci.flap, 1);
+	/* back 100 s later: a flap */
+	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 1220, p, p1, 2), 300,
+	          &ci);
+	CHECK_EQ_INT(ci.change, RIB_NEW);
+	CHECK_EQ_INT(ci.flap, 1);
+	/* withdrawn an hour later and back an hour after: no flap */
+	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_WITHDRAW, 4820, p, NULL, 0),
+	          300, &ci);
+	CHECK_EQ_INT(ci.flap, 0);
+	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 8420, p, p1, 2), 300,
+	          &ci);
+	CHECK_EQ_INT(ci.flap, 0);
+	rib_free(r);
+}
+
+/* Peers with routes to N prefixes 10.x.0.0/16 */
+static void
+fill(struct rib *r, int peer, unsigned n, uint32_t asn, uint32_t t,
+     enum vg_elem_type type)
+{
+	struct elem_buf b;
+	struct rib_change_info ci;
+	uint32_t path[] = {asn, 3356, 65000};
+	for (unsigned i = 0; i < n; i++)
+		rib_apply(r, (unsigned)peer,
+		          mk(&b, type, t, pfx4(10, (uint8_t)(i / 256), (uint8_t)i, 24),
+		             path, 3),
+		          300, &ci);
+}
+
+static void
+test_visibility_distinct_asns(void)
+{
+	struct rib_opts o;
+	rib_opts_default(&o);
+	o.full_v4 = 100; /* a small "full table" */
+	struct rib *r = rib_new(&o);
+	struct vg_addr a1 = addr4(192, 0, 2, 1), a2 = addr4(192, 0, 2, 2),
+	               a3 = addr4(192, 0, 2, 3), a4 = addr4(192, 0, 2, 4);
+	int p1 = rib_peer_id(r, "c", &a1, 1);
+	int p2 = rib_peer_id(r, "c", &a2, 1); /* a second session of AS1 */
+	int p3 = rib_peer_id(r, "c", &a3, 2);
+	int p4 = rib_peer_id(r, "c", &a4, 3);
+	fill(r, p1, 100, 1, 1000, VG_ELEM_ANNOUNCE);
+	fill(r, p2, 100, 1, 1000, VG_ELEM_ANNOUNCE);
+	fill(r, p3, 100, 2, 1000, VG_ELEM_ANNOUNCE);
+	fill(r, p4, 50, 3, 1000, VG_ELEM_ANNOUNCE); /* partial: not full */
+	CHECK_EQ_INT(rib_update_full_feed(r), 1);
+	/* denominator: distinct ASNs of full-feed peers (1, 2), not 3
+	 * sessions, and not the partial peer */
+	CHECK_EQ_INT(rib_full_asns(r, VG_AFI_IP4), 2);
+	CHECK_EQ_INT(rib_update_full_feed(r), 0);
+
+	const uint32_t *ids;
+	size_t n;
+	rib_take_dirty(r, &ids, &n);
+	CHECK_EQ_INT(n, 100);
+	for (size_t i = 0; i < n; i++)
+		rib_recompute(r, ids[i]);
+	uint32_t visible = 0;
+	for (uint32_t i = 0; i < rib_npfx(r); i++)
+		visible += (rib_pfx(r, i)->flags & RIB_PFX_VISIBLE) != 0;
+	CHECK_EQ_INT(visible, 100);
+	/* both sessions of AS1 count once */
+	CHECK_EQ_INT(rib_pfx(r, 0)->seen_asns, 2);
+
+	/* AS2 withdraws 10.0.5.0/24: seen by 1 of 2 ASNs = 50% = visible;
+	 * the AS1 sessions withdraw it too: invisible */
+	struct elem_buf b;
+	struct rib_change_info ci;
+	rib_apply(r, (unsigned)p3,
+	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          &ci);
+	rib_take_dirty(r, &ids, &n);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(rib_recompute(r, ids[0]), 0);
+	CHECK(rib_pfx(r, ids[0])->flags & RIB_PFX_VISIBLE);
+	rib_apply(r, (unsigned)p1,
+	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          &ci);
+	rib_apply(r, (unsigned)p2,
+	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          &ci);
+	rib_take_dirty(r, &ids, &n);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(rib_recompute(r, ids[0]), 1);
+	CHECK(!(rib_pfx(r, ids[0])->flags & RIB_PFX_VISIBLE));
+	rib_free(r);
+}
+
+static void
+test_session_drop_and_grace(void)
+{
+	struct rib_opts o;
+	rib_opts_default(&o);
+	o.full_v4 = 10;
+	o.stale_grace = 600;
+	struct rib *r = rib_new(&o);
+	struct vg_addr a1 = addr4(192, 0, 2, 1), a2 = addr4(192, 0, 2, 2);
+	int p1 = rib_peer_id(r, "c", &a1, 1);
+	int p2 = rib_peer_id(r, "c", &a2, 2);
+	fill(r, p1, 20, 1, 1000, VG_ELEM_ANNOUNCE);
+	fill(r, p2, 20, 2, 1000, VG_ELEM_ANNOUNCE);
+	rib_update_full_feed(r);
+	CHECK_EQ_INT(rib_full_asns(r, VG_AFI_IP4), 2);
+
+	/* the session drops: routes stay, the peer does not count */
+	rib_peer_state(r, (unsigned)p1, VG_STATE_IDLE, 2000);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 20);
+	CHECK_EQ_INT(rib_update_full_feed(r), 1);
+	CHECK_EQ_INT(rib_full_asns(r, VG_AFI_IP4), 1);
+
+	/* back up; re-announces 15 of its 20 routes: duplicates, no change */
+	rib_peer_state(r, (unsigned)p1, VG_STATE_ESTABLISHED, 2100);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	uint32_t path[] = {1, 3356, 65000};
+	unsigned dups = 0;
+	for (unsigned i = 0; i < 15; i++) {
+		rib_apply(r, (unsigned)p1,
+		          mk(&b, VG_ELEM_ANNOUNCE, 2110,
+		             pfx4(10, 0, (uint8_t)i, 24), path, 3),
+		          300, &ci);
+		dups += ci.change == RIB_DUP;
+	}
+	CHECK_EQ_INT(dups, 15);
+	/* before the grace period ends nothing is dropped */
+	CHECK_EQ_INT(rib_expire_stale(r, 2600), 0);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 20);
+	/* after it, the 5 routes not re-announced are */
+	CHECK_EQ_INT(rib_expire_stale(r, 2700), 5);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 15);
+	CHECK_EQ_INT(rib_expire_stale(r, 9999), 0);
+	rib_free(r);
+}
+
+static void
+test_rib_dump_resync(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct vg_addr a1 = addr4(192, 0, 2, 1), a2 = addr4(192, 0, 2, 2);
+	int p1 = rib_peer_id(r, "rrc00", &a1, 1);
+	int p2 = rib_peer_id(r, "rrc00", &a2, 2);
+	fill(r, p1, 30, 1, 1000, VG_ELEM_ANNOUNCE);
+	fill(r, p2, 30, 2, 1000, VG_ELEM_ANNOUNCE);
+	/* a dump that lists 20 of p1's routes and none of p2 */
+	rib_dump_begin(r, "rrc00");
+	fill(r, p1, 20, 1, 2000, VG_ELEM_RIB);
+	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 10);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 20);
+	/* a peer absent from the dump keeps its routes */
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p2)->n_v4, 30);
+	/* and they stay through a later grace expiry */
+	CHECK_EQ_INT(rib_expire_stale(r, 1000000), 0);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p2)->n_v4, 30);
+	rib_free(r);
+}
+
+static void
+test_memory_per_route(void)
+{
+	struct rib_opts o;
+	rib_opts_default(&o);
+	struct rib *r = rib_new(&o);
+	struct vg_addr a[12];
+	int peer[12];
+	for (int i = 0; i < 12; i++) {
+		a[i] = addr4(192, 0, 2, (uint8_t)(i + 1));
+		peer[i] = rib_peer_id(r, "c", &a[i], 65536 + (uint32_t)i);
+	}
+	struct elem_buf b;
+	struct rib_change_info ci;
+	for (unsigned i = 0; i < 20000; i++) {
+		uint32_t path[] = {0, 3356, 1000 + i % 500};
+		for (int k = 0; k < 12; k++) {
+			path[0] = 65536 + (uint32_t)k;
+			rib_apply(r, (unsigned)peer[k],
+			          mk(&b, VG_ELEM_RIB, 1000,
+			             pfx4((uint8_t)(1 + i / 65536),
+			                  (uint8_t)(i / 256), (uint8_t)i, 24),
+			             path, 3),
+			          300, &ci);
+		}
+	}
+	struct rib_stats st;
+	rib_stats(r, &st);
+	CHECK_EQ_INT(st.routes, 240000);
+	double per = (double)(st.bytes_routes + st.bytes_prefixes + st.bytes_index +
+	                      st.bytes_paths) /
+	             st.routes;
+	printf("# %.1f bytes per route (12 peers, 20000 prefixes)\n", per);
+	CHECK(per < 40);
+	rib_free(r);
+}
+
+int
+main(void)
+{
+	RUN(test_announce_withdraw_pathchange);
+	RUN(test_flaps);
+	RUN(test_visibility_distinct_asns);
+	RUN(test_session_drop_and_grace);
+	RUN(test_rib_dump_resync);
+	RUN(test_memory_per_route);
+	return TEST_MAIN_END();
+}
