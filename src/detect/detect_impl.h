@@ -142,6 +142,14 @@ struct obs {
 	struct vg_evidence *ev_scratch;
 	uint32_t cap_ev;
 
+	/* the peer of the last element: consecutive elements mostly share
+	 * it (one UPDATE, one RIB record) */
+	const char *last_collector;
+	char last_coll[32];
+	struct vg_addr last_addr;
+	uint32_t last_asn;
+	int last_peer;
+
 	int started;
 	uint32_t bin_end;
 	uint32_t bin_index;

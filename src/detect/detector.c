@@ -67,21 +67,26 @@ static int
 small_stats(const uint32_t *v, uint32_t n, double *med, double *mad,
             double *p95)
 {
-	uint32_t cnt[256] = {0}, dev[256] = {0};
+	uint32_t cnt[256], dev[256], maxv = 0;
 	if (n == 0) {
 		*med = *mad = *p95 = 0;
 		return 0;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (v[i] > 255)
-			return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] > maxv)
+			maxv = v[i];
+	if (maxv > 127)
+		return -1;
+	/* only the counters up to the largest value are used */
+	memset(cnt, 0, (maxv + 1) * sizeof(cnt[0]));
+	memset(dev, 0, (2 * maxv + 2) * sizeof(dev[0]));
+	for (uint32_t i = 0; i < n; i++)
 		cnt[v[i]]++;
-	}
 	/* the k-th smallest value, 0-based */
 #define KTH(arr, k, out)                                                    \
 	do {                                                                \
 		uint32_t acc_ = 0, kk_ = (k);                               \
-		for (uint32_t x_ = 0; x_ < 256; x_++) {                     \
+		for (uint32_t x_ = 0; x_ < 2 * maxv + 2; x_++) {            \
 			acc_ += (arr)[x_];                                  \
 			if (acc_ > kk_) {                                   \
 				(out) = x_;                                 \
@@ -96,12 +101,10 @@ small_stats(const uint32_t *v, uint32_t n, double *med, double *mad,
 	KTH(cnt, (uint32_t)((n - 1) * 0.95 + 0.5), q);
 	*p95 = q;
 	/* deviations in half units, as mad_u32 does */
-	for (uint32_t x = 0; x < 256; x++) {
+	for (uint32_t x = 0; x <= maxv; x++) {
 		if (!cnt[x])
 			continue;
 		uint32_t d2 = (uint32_t)(fabs(x - *med) * 2 + 0.5);
-		if (d2 > 255)
-			return -1;
 		dev[d2] += cnt[x];
 	}
 	KTH(dev, (n - 1) / 2, a);

@@ -376,9 +376,22 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	if (e->time_sec >= ob->bin_end)
 		obs_advance(ob, e->time_sec);
 	ob->elems++;
-	peer = rib_peer_id(ob->rib, collector, &e->peer_addr, e->peer_asn);
-	if (peer < 0)
-		return -1;
+	if (ob->last_collector && e->peer_asn == ob->last_asn &&
+	    strcmp(collector, ob->last_collector) == 0 &&
+	    e->peer_addr.afi == ob->last_addr.afi &&
+	    memcmp(e->peer_addr.addr, ob->last_addr.addr, 16) == 0) {
+		peer = ob->last_peer;
+	} else {
+		peer = rib_peer_id(ob->rib, collector, &e->peer_addr,
+		                   e->peer_asn);
+		if (peer < 0)
+			return -1;
+		snprintf(ob->last_coll, sizeof(ob->last_coll), "%s", collector);
+		ob->last_collector = ob->last_coll;
+		ob->last_addr = e->peer_addr;
+		ob->last_asn = e->peer_asn;
+		ob->last_peer = peer;
+	}
 	if (e->type == VG_ELEM_STATE) {
 		rib_peer_state(ob->rib, (unsigned)peer, e->new_state, e->time_sec);
 		return 0;
