@@ -383,9 +383,12 @@ peer_hash(const char *collector, const struct vg_addr *a, uint32_t asn)
 }
 
 int
-rib_peer_id(struct rib *r, const char *collector, const struct vg_addr *addr,
-            uint32_t asn)
+rib_peer_id(struct rib *r, const char *collector_in,
+            const struct vg_addr *addr, uint32_t asn)
 {
+	/* collector names are kept to 31 bytes: compare what is kept */
+	char collector[sizeof(((struct rib_peer *)0)->collector)];
+	snprintf(collector, sizeof(collector), "%s", collector_in);
 	uint32_t h = peer_hash(collector, addr, asn) & r->peer_mask;
 	for (;;) {
 		uint32_t s = r->peer_slots[h];
