@@ -539,6 +539,36 @@ attrs_changed(struct mrt_reader *r, const struct bgp_attrs *a)
 	r->e.path = &r->path;
 }
 
+/*
+ * Decode the attributes of a RIB entry (TABLE_DUMP, TABLE_DUMP_V2,
+ * BGP4MP_ENTRY) into r->rib_attrs with r->opts and report their problems.
+ * Returns 0 if the route can be used, -1 if not: the block was unusable,
+ * or RFC 7606 says treat-as-withdraw, which for a table entry means the
+ * route is not there.
+ */
+static int
+rib_entry_attrs(struct mrt_reader *r, const uint8_t *attrs, uint16_t alen)
+{
+	int rc = bgp_attrs_decode(&r->rib_attrs, attrs, alen, &r->opts,
+	                          &r->diag);
+	flush_diag(r, r->rec.offset + r->rec.hdr_len +
+	                  (uint64_t)(attrs - r->rec.body));
+	if (rc < 0 || r->rib_attrs.action == VG_ACT_TREAT_AS_WITHDRAW)
+		return -1;
+	return 0;
+}
+
+/* A RIB entry's next hop: MP_REACH's (full or RFC 6396 short form) if
+ * present, else NEXT_HOP. */
+static void
+rib_entry_nexthop(struct mrt_reader *r, struct vg_addr *nh)
+{
+	if (BGP_HAS(&r->rib_attrs, BGP_ATTR_MP_REACH_NLRI))
+		set_nexthop_mp(nh, &r->rib_attrs.mp_reach);
+	else
+		set_nexthop_v4(nh, &r->rib_attrs);
+}
+
 /* ---- TABLE_DUMP (v1) --------------------------------------------------- */
 
 static int
@@ -583,13 +613,8 @@ start_table_dump(struct mrt_reader *r)
 	r->opts.mrt_rib = 1;
 	r->opts.rib_afi = (uint8_t)afi;
 	r->opts.rib_safi = 1;
-	if (bgp_attrs_decode(&r->rib_attrs, attrs, alen, &r->opts, &r->diag) < 0) {
-		flush_diag(r, r->rec.offset + r->rec.hdr_len +
-		                  (uint64_t)(attrs - r->rec.body));
+	if (rib_entry_attrs(r, attrs, alen) < 0)
 		return 0;
-	}
-	flush_diag(r, r->rec.offset + r->rec.hdr_len +
-	                  (uint64_t)(attrs - r->rec.body));
 	e->type = VG_ELEM_RIB;
 	e->flags = 0;
 	e->originated = orig;
@@ -600,10 +625,7 @@ start_table_dump(struct mrt_reader *r)
 	e->prefix.len = plen;
 	memcpy(e->prefix.addr, pfx.addr, 16);
 	vg_addr_mask(e->prefix.addr, plen, 16);
-	if (BGP_HAS(&r->rib_attrs, BGP_ATTR_MP_REACH_NLRI))
-		set_nexthop_mp(&e->nexthop, &r->rib_attrs.mp_reach);
-	else
-		set_nexthop_v4(&e->nexthop, &r->rib_attrs);
+	rib_entry_nexthop(r, &e->nexthop);
 	attrs_changed(r, &r->rib_attrs);
 	return 1;
 
@@ -790,27 +812,15 @@ step_rib(struct mrt_reader *r)
 				            "entry skipped", idx, r->npeers);
 			continue;
 		}
-		if (bgp_attrs_decode(&r->rib_attrs, attrs, alen, &r->opts,
-		                     &r->diag) < 0) {
-			flush_diag(r, r->rec.offset + r->rec.hdr_len +
-			                  (uint64_t)(attrs - r->rec.body));
+		if (rib_entry_attrs(r, attrs, alen) < 0)
 			continue;
-		}
-		if (r->diag.n)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len +
-			                  (uint64_t)(attrs - r->rec.body));
-		if (r->rib_attrs.action == VG_ACT_TREAT_AS_WITHDRAW)
-			continue; /* RFC 7606: the route is not used */
 		e->type = VG_ELEM_RIB;
 		e->flags = r->opts.addpath ? VG_ELEM_F_PATH_ID : 0;
 		e->path_id = pid;
 		e->originated = orig;
 		e->peer_addr = r->peers[idx].addr;
 		e->peer_asn = r->peers[idx].asn;
-		if (BGP_HAS(&r->rib_attrs, BGP_ATTR_MP_REACH_NLRI))
-			set_nexthop_mp(&e->nexthop, &r->rib_attrs.mp_reach);
-		else
-			set_nexthop_v4(&e->nexthop, &r->rib_attrs);
+		rib_entry_nexthop(r, &e->nexthop);
 		attrs_changed(r, &r->rib_attrs);
 		return 1;
 	}
@@ -1220,14 +1230,8 @@ start_bgp4mp(struct mrt_reader *r)
 		r->opts.mrt_rib = 1;
 		r->opts.rib_afi = (uint8_t)eafi;
 		r->opts.rib_safi = safi;
-		if (bgp_attrs_decode(&r->rib_attrs, attrs, alen, &r->opts,
-		                     &r->diag) < 0) {
-			flush_diag(r, r->rec.offset + r->rec.hdr_len +
-			                  (uint64_t)(attrs - r->rec.body));
+		if (rib_entry_attrs(r, attrs, alen) < 0)
 			return 0;
-		}
-		flush_diag(r, r->rec.offset + r->rec.hdr_len +
-		                  (uint64_t)(attrs - r->rec.body));
 		memset(&e->nexthop, 0, sizeof(e->nexthop));
 		if (nhl == 4 || nhl == 16 || nhl == 32) {
 			e->nexthop.afi = nhl == 4 ? VG_AFI_IP4 : VG_AFI_IP6;
