@@ -68,8 +68,11 @@ static const char replay_usage[] =
     "  --warning F             outage: fraction of the baseline lost (0.2)\n"
     "  --critical F            (0.5)\n"
     "  --min-bins N            bins a drop must last (2)\n"
-    "  --inst-score Z          instability robust z-score (8)\n"
-    "  --inst-min N            instability: events per bin at least (10)\n"
+    "  --inst-score Z          instability: robust z-score of a bin's\n"
+    "                          unstable prefixes to flag it (3)\n"
+    "  --inst-min N            instability: unstable prefixes per bin at\n"
+    "                          least (2), and at least 25% of the entity's\n"
+    "                          prefixes; 3 flagged bins make an episode\n"
     "\n"
     "Exit status: 0 clean; 1 finished but some input was bad (reported on\n"
     "stderr); 2 usage error, unreadable input or database error.\n";
