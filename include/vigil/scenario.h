@@ -20,7 +20,7 @@
  *   source-peer ADDR        its peer to take (default: the peer with the
  *                           most announcements)
  *   peers N                 collector peers (default 12, at most 500)
- *   peer-asns A,B,...       their ASNs (default 64512, 64513, ...)
+ *   peer-asns A,B,...       their ASNs (default 65536, 65537, ... (RFC 5398), 4200000016+ past 16 peers)
  *   v6-peers K              the last K peers have IPv6 session addresses
  *   partial-peers K fraction F
  *                           the first K peers after the full-feed ones

@@ -28,7 +28,7 @@ static const char scenario_usage[] =
     "Files of the same names are replaced, others left alone: use a fresh\n"
     "OUTDIR so no stale update files remain.\n"
     "Peers use documentation addresses (192.0.2.N, 2001:db8::N) and private\n"
-    "ASNs (64512+); nothing is ever sent anywhere.\n"
+    "ASNs (65536+, RFC 5398); nothing is ever sent anywhere.\n"
     "\n"
     "Options:\n"
     "  --source FILE   use FILE as the source session (overrides 'source')\n"

@@ -644,7 +644,13 @@ setup_peers(struct scn_builder *b)
 	for (uint32_t i = 0; i < b->np; i++) {
 		struct scn_peer *pe = &b->peers[i];
 		uint32_t n = i + 1;
-		pe->asn = i < s->n_peer_asns ? s->peer_asns[i] : 64512 + i;
+		/* default ASNs: the RFC 5398 documentation range 65536-65551,
+		 * then the RFC 6996 private 4200000000+: real tables carry
+		 * 16-bit private ASNs (64512+) as origins, which a peer
+		 * numbered the same would be confused with */
+		pe->asn = i < s->n_peer_asns ? s->peer_asns[i]
+		          : i < 16          ? 65536 + i
+		                            : 4200000000u + i;
 		memset(&pe->addr, 0, sizeof(pe->addr));
 		if (i >= b->np - s->v6_peers) {
 			/* 2001:db8::N (RFC 3849) */

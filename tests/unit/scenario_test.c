@@ -417,7 +417,7 @@ test_rib_and_outage(void)
 			CHECK(rb.kp_back[p][k] >= B);
 		}
 		char want[64];
-		snprintf(want, sizeof(want), "%u 1239 4837 131279", 64512 + p);
+		snprintf(want, sizeof(want), "%u 1239 4837 131279", 65536 + p);
 		CHECK_EQ_STR(rb.kp_path_after[p], want);
 	}
 	/* peer 4 carries about half the prefixes: what it has, it withdrew */
@@ -479,7 +479,7 @@ test_truth(void)
 	CHECK(strstr(j, "\"kind\": \"pathchange\"") != NULL);
 	CHECK(strstr(j, "\"peers\": [\"192.0.2.1\", \"192.0.2.2\", "
 	                "\"192.0.2.3\"") != NULL);
-	CHECK(strstr(j, "\"addr\": \"2001:db8::4\", \"asn\": 64515, "
+	CHECK(strstr(j, "\"addr\": \"2001:db8::4\", \"asn\": 65539, "
 	                "\"full_feed\": false") != NULL);
 	CHECK(strstr(j, "\"bview\": [\"bview.20151023.0000.gz\"]") != NULL);
 	free(j);
