@@ -68,6 +68,7 @@ struct mrt_reader {
 };
 
 #define READ_CHUNK (4u << 20)
+#define READ_FIRST (64u << 10)
 
 struct mrt_session {
 	struct vg_addr peer;
@@ -169,17 +170,21 @@ fill(struct mrt_reader *r, size_t need)
 		return 0;
 	if (r->eof)
 		return -1;
-	if (r->cap - r->pos < need || r->cap - r->end < READ_CHUNK / 4) {
+	/* Reads are as large as the buffer, which starts small (a short
+	 * input costs little) and doubles up to READ_CHUNK-sized reads. */
+	size_t chunk = r->cap < READ_CHUNK ? (r->cap ? r->cap : READ_FIRST)
+	                                   : READ_CHUNK;
+	if (r->cap - r->pos < need || r->cap - r->end < chunk / 4) {
 		size_t have = r->end - r->pos;
 		if (have)
 			memmove(r->buf, r->buf + r->pos, have);
 		r->buf_off += r->pos;
 		r->pos = 0;
 		r->end = have;
-		if (r->cap < need + READ_CHUNK) {
-			size_t ncap = r->cap ? r->cap : READ_CHUNK;
+		if (r->cap < need + chunk) {
+			size_t ncap = r->cap ? r->cap : READ_FIRST;
 			uint8_t *nb;
-			while (ncap < need + READ_CHUNK)
+			while (ncap < need + chunk)
 				ncap *= 2;
 			if ((nb = realloc(r->buf, ncap)) == NULL) {
 				problem(r, 0, r->buf_off, VG_ERR_MALFORMED,
