@@ -16,42 +16,7 @@
 
 #define CSV_MAXF 3
 
-struct field {
-	const char *s;
-	size_t len;
-};
 
-/* Split LINE at ',' into the first CSV_MAXF fields (the rest is ignored),
- * trimming blanks and one pair of surrounding double quotes.  Quoted commas
- * are not supported: none of the three fields can contain one. */
-static int
-split(const char *line, size_t len, struct field *f)
-{
-	int n = 0;
-	size_t i = 0;
-
-	while (n < CSV_MAXF) {
-		size_t j = i;
-		while (j < len && line[j] != ',')
-			j++;
-		size_t a = i, b = j;
-		while (a < b && (line[a] == ' ' || line[a] == '\t'))
-			a++;
-		while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
-			b--;
-		if (b - a >= 2 && line[a] == '"' && line[b - 1] == '"') {
-			a++;
-			b--;
-		}
-		f[n].s = line + a;
-		f[n].len = b - a;
-		n++;
-		if (j >= len)
-			break;
-		i = j + 1;
-	}
-	return n;
-}
 
 enum { CSV_BAD = 0, CSV_V4 = 4, CSV_V6 = 6 };
 
@@ -59,7 +24,7 @@ enum { CSV_BAD = 0, CSV_V4 = 4, CSV_V6 = 6 };
  * of the IPv6 address, with *LOW set if any of the lower 64 bits is.
  * Returns CSV_V4, CSV_V6 or CSV_BAD. */
 static int
-parse_addr(const struct field *f, uint64_t *key, int *low)
+parse_addr(const struct geo_field *f, uint64_t *key, int *low)
 {
 	*low = 0;
 	if (memchr(f->s, ':', f->len)) {
@@ -118,7 +83,7 @@ geo_csv_buf(struct geo_db *db, const char *path, const char *buf,
 	}
 	geo_load_begin(db, &mark);
 	while (geo_next_line(&p, end, &line, &llen)) {
-		struct field f[CSV_MAXF];
+		struct geo_field f[CSV_MAXF];
 		uint64_t first, last;
 		int nf, fam1, fam2, low1, low2;
 
@@ -128,7 +93,7 @@ geo_csv_buf(struct geo_db *db, const char *path, const char *buf,
 			i++;
 		if (i == llen || line[i] == '#')
 			continue;
-		nf = split(line, llen, f);
+		nf = geo_split(line, llen, ',', f, CSV_MAXF, 1);
 		fam1 = parse_addr(&f[0], &first, &low1);
 		if (seen++ == 0 && fam1 == CSV_BAD)
 			continue; /* a header line */

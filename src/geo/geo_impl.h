@@ -110,6 +110,21 @@ int geo_next_line(const char **p, const char *end, const char **line,
                   size_t *len);
 
 /* Parsers on counted strings (no surrounding blanks). 0 / -1. */
+/* A field of a delimited text line, borrowed from the line. */
+struct geo_field {
+	const char *s;
+	size_t len;
+};
+
+/*
+ * Split LINE (LEN bytes) at SEP into at most MAXF fields (the rest of the
+ * line is ignored), trimming blanks; with UNQUOTE, one pair of
+ * surrounding double quotes is removed too.  Returns the number of
+ * fields.
+ */
+int geo_split(const char *line, size_t len, char sep, struct geo_field *f,
+              int maxf, int unquote);
+
 int geo_parse_u64(const char *s, size_t len, uint64_t *v);
 int geo_parse_ip4(const char *s, size_t len, uint32_t *v);
 int geo_parse_ip6(const char *s, size_t len, uint8_t out[16]);

@@ -17,48 +17,17 @@
 
 #define RIR_MAXF 8
 
-struct field {
-	const char *s;
-	size_t len;
-};
 
-/* Split LINE at '|' into at most RIR_MAXF fields, trimming blanks (the
- * format says leading and trailing blanks in fields mean nothing).  Returns
- * the number of fields. */
-static int
-split(const char *line, size_t len, struct field *f)
-{
-	int n = 0;
-	size_t i = 0;
-
-	while (n < RIR_MAXF) {
-		size_t j = i;
-		while (j < len && line[j] != '|')
-			j++;
-		size_t a = i, b = j;
-		while (a < b && (line[a] == ' ' || line[a] == '\t'))
-			a++;
-		while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
-			b--;
-		f[n].s = line + a;
-		f[n].len = b - a;
-		n++;
-		if (j >= len)
-			break;
-		i = j + 1;
-	}
-	return n;
-}
 
 static int
-feq(const struct field *f, const char *s)
+feq(const struct geo_field *f, const char *s)
 {
 	size_t n = strlen(s);
 	return f->len == n && memcmp(f->s, s, n) == 0;
 }
 
 static int
-is_version(const struct field *f)
+is_version(const struct geo_field *f)
 {
 	if (!f->len)
 		return 0;
@@ -75,8 +44,8 @@ static int
 rir_line(struct geo_db *db, const char *path, unsigned long lineno,
          const char *line, size_t len, int at_top)
 {
-	struct field f[RIR_MAXF];
-	int nf = split(line, len, f);
+	struct geo_field f[RIR_MAXF];
+	int nf = geo_split(line, len, '|', f, RIR_MAXF, 0);
 	uint64_t v;
 
 	/* version line: "2|apnic|20160131|73407||20160130|+1000" */

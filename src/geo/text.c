@@ -194,3 +194,33 @@ geo_load(struct geo_db *db, const char *path, char *err, size_t errlen)
 	free(buf);
 	return -1;
 }
+
+int
+geo_split(const char *line, size_t len, char sep, struct geo_field *f,
+          int maxf, int unquote)
+{
+	int n = 0;
+	size_t i = 0;
+
+	while (n < maxf) {
+		size_t j = i;
+		while (j < len && line[j] != sep)
+			j++;
+		size_t a = i, b = j;
+		while (a < b && (line[a] == ' ' || line[a] == '\t'))
+			a++;
+		while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+			b--;
+		if (unquote && b - a >= 2 && line[a] == '"' && line[b - 1] == '"') {
+			a++;
+			b--;
+		}
+		f[n].s = line + a;
+		f[n].len = b - a;
+		n++;
+		if (j >= len)
+			break;
+		i = j + 1;
+	}
+	return n;
+}
