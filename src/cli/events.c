@@ -78,43 +78,6 @@ struct events_ctx {
 	int failed;
 };
 
-static void
-print_json(struct events_ctx *c, const struct vg_event *ev, const char *name)
-{
-	char text[VG_ENTITY_STRLEN];
-	vg_entity_fmt(&ev->ent, text);
-	printf("{\"id\":%llu,\"entity\":\"%s\",\"name\":",
-	       (unsigned long long)ev->id, text);
-	query_json_str(stdout, name);
-	printf(",\"kind\":\"%s\",\"level\":\"%s\",\"start\":%u,\"end\":",
-	       vg_event_kind_name(ev->kind), vg_event_level_name(ev->level),
-	       ev->start);
-	if (ev->end)
-		printf("%u", ev->end);
-	else
-		fputs("null", stdout);
-	fputs(",\"start_time\":", stdout);
-	query_json_time(stdout, ev->start);
-	fputs(",\"end_time\":", stdout);
-	query_json_time(stdout, ev->end);
-	fputs(",\"duration\":", stdout);
-	if (ev->end)
-		printf("%u", ev->end - ev->start);
-	else
-		fputs("null", stdout);
-	fputs(",\"depth\":", stdout);
-	query_json_num(stdout, ev->depth);
-	fputs(",\"severity\":", stdout);
-	query_json_num(stdout, ev->severity);
-	fputs(",\"baseline\":", stdout);
-	query_json_num(stdout, ev->baseline);
-	fputs(",\"bottom\":", stdout);
-	query_json_num(stdout, ev->bottom);
-	printf(",\"n_evidence\":%u,\"n_evidence_total\":%u,\"evidence\":",
-	       ev->n_evidence, ev->n_evidence_total);
-	query_json_evidence(stdout, ev);
-	fputs("}\n", stdout);
-}
 
 /* The evidence of EV as indented lines, for -v. */
 static char *
@@ -161,7 +124,7 @@ on_event(void *vctx, const struct vg_event *ev)
 	if (store_entity_name(c->s, &ev->ent, name, sizeof(name)) < 0)
 		name[0] = '\0';
 	if (c->json) {
-		print_json(c, ev, name);
+		query_json_event(stdout, ev, name);
 		return 0;
 	}
 	if (c->n == c->cap) {

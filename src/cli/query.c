@@ -342,3 +342,46 @@ query_pad(FILE *f, const char *s, int width)
 	for (; n < width; n++)
 		fputc(' ', f);
 }
+
+/* One event as a JSON object on a line (vigil events --json, vigil replay
+ * --json): every field and the evidence.  NAME may be NULL. */
+void
+query_json_event(FILE *f, const struct vg_event *ev, const char *name)
+{
+	char text[VG_ENTITY_STRLEN];
+	vg_entity_fmt(&ev->ent, text);
+	fprintf(f, "{\"id\":%llu,\"entity\":\"%s\",\"name\":",
+	       (unsigned long long)ev->id, text);
+	if (name)
+		query_json_str(f, name);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"kind\":\"%s\",\"level\":\"%s\",\"start\":%u,\"end\":",
+	       vg_event_kind_name(ev->kind), vg_event_level_name(ev->level),
+	       ev->start);
+	if (ev->end)
+		fprintf(f, "%u", ev->end);
+	else
+		fputs("null", f);
+	fputs(",\"start_time\":", f);
+	query_json_time(f, ev->start);
+	fputs(",\"end_time\":", f);
+	query_json_time(f, ev->end);
+	fputs(",\"duration\":", f);
+	if (ev->end)
+		fprintf(f, "%u", ev->end - ev->start);
+	else
+		fputs("null", f);
+	fputs(",\"depth\":", f);
+	query_json_num(f, ev->depth);
+	fputs(",\"severity\":", f);
+	query_json_num(f, ev->severity);
+	fputs(",\"baseline\":", f);
+	query_json_num(f, ev->baseline);
+	fputs(",\"bottom\":", f);
+	query_json_num(f, ev->bottom);
+	fprintf(f, ",\"n_evidence\":%u,\"n_evidence_total\":%u,\"evidence\":",
+	       ev->n_evidence, ev->n_evidence_total);
+	query_json_evidence(f, ev);
+	fputs("}\n", f);
+}

@@ -59,6 +59,9 @@ void query_json_num(FILE *f, double v);
 void query_json_time(FILE *f, uint32_t t);
 /* The evidence array of EV as JSON. */
 void query_json_evidence(FILE *f, const struct vg_event *ev);
+/* EV as one JSON object and a newline, evidence included; NAME (the
+ * entity's name) may be NULL. */
+void query_json_event(FILE *f, const struct vg_event *ev, const char *name);
 
 /* "4 prefixes, origin AS131279, upstream AS4837 (+36 more)" or "-". */
 const char *query_evidence_summary(const struct vg_event *ev, char *buf,

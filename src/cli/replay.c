@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "query.h"
 #include "vigil/mrt.h"
 #include "vigil/obs.h"
 #include "vigil/store.h"
@@ -349,15 +350,6 @@ fmt_time(uint32_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
 }
 
-static void
-fmt_dur(uint32_t secs, char *buf, size_t len)
-{
-	if (secs >= 86400)
-		snprintf(buf, len, "%ud%02uh%02um", secs / 86400,
-		         secs % 86400 / 3600, secs % 3600 / 60);
-	else
-		snprintf(buf, len, "%uh%02um", secs / 3600, secs % 3600 / 60);
-}
 
 static int
 event_cmp(const void *a, const void *b)
@@ -422,40 +414,9 @@ print_events(struct replay *rp)
 {
 	qsort(rp->events, rp->nevents, sizeof(*rp->events), event_cmp);
 	if (rp->json) {
-		for (uint32_t i = 0; i < rp->nevents; i++) {
-			const struct vg_event *ev = &rp->events[i];
-			char ent[VG_ENTITY_STRLEN];
-			vg_entity_fmt(&ev->ent, ent);
-			printf("{\"id\":%llu,\"entity\":\"%s\",\"kind\":\"%s\","
-			       "\"level\":\"%s\",\"start\":%u,",
-			       (unsigned long long)ev->id, ent,
-			       vg_event_kind_name(ev->kind),
-			       vg_event_level_name(ev->level), ev->start);
-			if (ev->end)
-				printf("\"end\":%u,", ev->end);
-			else
-				printf("\"end\":null,");
-			printf("\"depth\":%.4f,\"severity\":%.4f,\"baseline\":%.1f,"
-			       "\"bottom\":%.1f,\"evidence\":[",
-			       ev->depth, ev->severity, ev->baseline, ev->bottom);
-			for (uint32_t k = 0; k < ev->n_evidence; k++) {
-				const struct vg_evidence *it = &ev->evidence[k];
-				printf("%s{\"what\":\"%s\"", k ? "," : "",
-				       it->what == 'p'   ? "prefix"
-				       : it->what == 'o' ? "origin"
-				                         : "upstream");
-				if (it->text[0])
-					printf(",\"prefix\":\"%s\"", it->text);
-				if (it->asn)
-					printf(",\"asn\":%u", it->asn);
-				if (it->upstream)
-					printf(",\"upstream\":%u", it->upstream);
-				if (it->path[0])
-					printf(",\"path\":\"%s\"", it->path);
-				printf("}");
-			}
-			printf("]}\n");
-		}
+		/* the same objects as `vigil events --json` */
+		for (uint32_t i = 0; i < rp->nevents; i++)
+			query_json_event(stdout, &rp->events[i], NULL);
 		return;
 	}
 	if (rp->nevents == 0) {
@@ -470,7 +431,7 @@ print_events(struct replay *rp)
 		fmt_time(ev->start, t0, sizeof(t0));
 		if (ev->end) {
 			fmt_time(ev->end, t1, sizeof(t1));
-			fmt_dur(ev->end - ev->start, dur, sizeof(dur));
+			query_dur(ev->end - ev->start, dur, sizeof(dur));
 		} else {
 			snprintf(t1, sizeof(t1), "(ongoing)");
 			snprintf(dur, sizeof(dur), "-");
