@@ -39,6 +39,7 @@ struct det {
 	uint32_t quiet;       /* bins since the last flagged one */
 	uint32_t iflags;      /* flagged bins in the current episode; it
 	                         becomes an event at inst_min_bins */
+	uint8_t flagged_now;  /* this bin was flagged */
 	uint32_t last_flag;   /* start of the last flagged bin */
 };
 

@@ -481,6 +481,7 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 	int flagged = ready && x >= o->inst_min && score >= o->inst_score &&
 	              x >= o->inst_share * size && x > 2 * d->ip95 &&
 	              !suppress;
+	d->flagged_now = (uint8_t)flagged;
 	if (flagged) {
 		d->quiet = 0;
 		d->last_flag = bin_start;
@@ -587,10 +588,14 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	 * withdrawals of a bin in which the entity is going dark are the
 	 * outage itself, not instability */
 	score = instability_step(ob, e, d, x, bin_start, ready, d->out.id != 0);
+	/* A flagged bin enters the instability history as the median, not
+	 * as itself: otherwise a sustained episode raises its own baseline
+	 * and stops being flagged after a few bins. */
+	uint32_t xh = d->flagged_now ? (uint32_t)d->imed : x;
 	if (e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages)
-		push(ob, d, v, x);
+		push(ob, d, v, xh);
 	else
-		outage_step(ob, e, d, v, x, bin_start, ready);
+		outage_step(ob, e, d, v, xh, bin_start, ready);
 
 	/* the signal: sparse, see README (a row when something changed, the
 	 * counters are not zero, an event is open, or every hour) */

@@ -120,6 +120,10 @@ def main():
                 used.add(e["id"])
                 check(name + "_starts_near", abs(e["start"] - t["start_ts"]) <= 2 * BIN,
                       "start %s truth %s" % (e["start"], t["start_ts"]))
+            # the episode lasts as long as the flapping does
+            last = max([e["end"] or 1 << 40 for e in cand] or [0])
+            check(name + "_lasts", last >= t["end_ts"] - 2 * BIN,
+                  "episode ends %s, flapping until %s" % (last, t["end_ts"]))
     # everything else must be explained by a scripted outage/flap window
     scripted = [(t["start_ts"] - BIN, t["end_ts"] + BIN) for t in truth["events"]
                 if t["kind"] in ("outage", "partial-outage", "flap")]
