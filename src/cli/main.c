@@ -25,6 +25,8 @@ static const char usage[] =
     "  status    an entity's state at a time: visibility, events, upstreams\n"
     "  signals   an entity's per-bin signals (table, CSV, JSON)\n"
     "  plot      an entity's visibility and events as an SVG chart\n"
+    "  scenario  build a multi-peer MRT test scenario from a real table,\n"
+    "            with scripted outages, flaps and session drops\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -36,9 +38,33 @@ static const char usage[] =
     "\n"
     "Run `vigil COMMAND --help` for the options of a command.\n";
 
+/* One row per subcommand; a new command is one line here and one in cli.h. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"dump", cmd_dump},
+	{"replay", cmd_replay},
+	{"scenario", cmd_scenario},
+	{"events", cmd_events},
+	{"status", cmd_status},
+	{"signals", cmd_signals},
+	{"plot", cmd_plot},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct command *c;
 	const char *cmd;
 
 	if (argc < 2) {
@@ -48,22 +74,10 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
-		if (strcmp(cmd, "help") == 0 && argc > 2) {
+		if (strcmp(cmd, "help") == 0 && argc > 2 &&
+		    (c = find_command(argv[2])) != NULL) {
 			char *av[] = {argv[2], "--help", NULL};
-			if (strcmp(argv[2], "dump") == 0)
-				return cmd_dump(2, av);
-			if (strcmp(argv[2], "replay") == 0)
-				return cmd_replay(2, av);
-			if (strcmp(argv[2], "scenario") == 0)
-				return cmd_scenario(2, av);
-			if (strcmp(argv[2], "events") == 0)
-				return cmd_events(2, av);
-			if (strcmp(argv[2], "status") == 0)
-				return cmd_status(2, av);
-			if (strcmp(argv[2], "signals") == 0)
-				return cmd_signals(2, av);
-			if (strcmp(argv[2], "plot") == 0)
-				return cmd_plot(2, av);
+			return c->run(2, av);
 		}
 		fputs(usage, stdout);
 		return EXIT_CLEAN;
@@ -72,20 +86,8 @@ main(int argc, char **argv)
 		puts("vigil 0.1");
 		return EXIT_CLEAN;
 	}
-	if (strcmp(cmd, "dump") == 0)
-		return cmd_dump(argc - 1, argv + 1);
-	if (strcmp(cmd, "replay") == 0)
-		return cmd_replay(argc - 1, argv + 1);
-	if (strcmp(cmd, "scenario") == 0)
-		return cmd_scenario(argc - 1, argv + 1);
-	if (strcmp(cmd, "events") == 0)
-		return cmd_events(argc - 1, argv + 1);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc - 1, argv + 1);
-	if (strcmp(cmd, "signals") == 0)
-		return cmd_signals(argc - 1, argv + 1);
-	if (strcmp(cmd, "plot") == 0)
-		return cmd_plot(argc - 1, argv + 1);
+	if ((c = find_command(cmd)) != NULL)
+		return c->run(argc - 1, argv + 1);
 	fprintf(stderr, "vigil: unknown command '%s' (try `vigil --help`)\n",
 	        cmd);
 	return EXIT_USAGE;
