@@ -11,7 +11,8 @@ CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS   := -lisal -lz -lbz2 -lzstd -llzma -lsqlite3 -lmaxminddb -lpthread -lm
+LDLIBS   := -lisal -lz -lbz2 -lzstd -llzma -lsqlite3 -lmaxminddb \
+            -levent_core -levent_pthreads -lmicrohttpd -lcurl -lpthread -lm
 
 ifdef SANITIZER
 BUILD    ?= build-san
@@ -22,9 +23,7 @@ else
 BUILD    ?= build
 endif
 
-LIB_DIRS := src/core src/io src/wire src/fmt src/filter src/rib src/geo \
-            src/detect src/store src/scenario src/plot \
-            src/collect src/http
+LIB_DIRS := $(filter-out src/cli,$(wildcard src/*))
 LIB_SRC  := $(filter-out %_test.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*_test.c)

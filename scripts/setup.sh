@@ -9,6 +9,9 @@ pkgs=(
 	libsqlite3-dev sqlite3 libmaxminddb-dev
 	clang libclang-rt-14-dev libfuzzer-14-dev
 	bgpdump bzip2 lbzip2 zstd xz-utils gzip time hyperfine python3 libxml2-utils
+	libevent-dev libmicrohttpd-dev libcurl4-openssl-dev
+	bird2 frr gobgpd openbgpd exabgp netcat-openbsd iproute2 valgrind
+	chromium wrk
 )
 missing=()
 for p in "${pkgs[@]}"; do
