@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vigil/addr.h"
 #include "vigil/cursor.h"
@@ -187,19 +188,92 @@ struct bgp_nlri_iter {
 	uint32_t start_len;
 	uint16_t afi;
 	uint8_t safi, addpath;
+	uint8_t fast;    /* plain unicast/multicast IPv4 or IPv6 NLRI */
+	uint8_t maxlen;  /* 32 or 128 */
 };
 
-void bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,
-                   unsigned safi, int addpath, uint32_t base_offset);
+static inline void
+bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,
+              unsigned safi, int addpath, uint32_t base_offset)
+{
+	vg_cur_init(&it->c, s.p, s.len);
+	it->base = base_offset;
+	it->start_len = s.len;
+	it->afi = (uint16_t)afi;
+	it->safi = (uint8_t)safi;
+	it->addpath = addpath ? 1 : 0;
+	it->maxlen = afi == VG_AFI_IP6 ? 128 : 32;
+	it->fast = !addpath && (afi == VG_AFI_IP4 || afi == VG_AFI_IP6) &&
+	           (safi == VG_SAFI_UNICAST || safi == VG_SAFI_MULTICAST ||
+	            safi == 3);
+}
 
 /*
  * Next prefix into P (host bits beyond the length cleared) and *PATH_ID
  * (0 without ADD-PATH).  Returns 1, 0 at the end, -1 on a malformed or
  * truncated entry (recorded in D; the rest of the field is not used) or an
  * AFI/SAFI whose NLRI encoding we do not decode (VG_ERR_UNSUPPORTED).
+ *
+ * The common case (a well-formed IPv4/IPv6 prefix with at least 16 bytes
+ * of the field after it) is decoded inline with fixed-size loads; every
+ * other case, and every error, goes through bgp_nlri_next_slow().
  */
-int bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p,
-                  uint32_t *path_id, struct vg_diag *d);
+int bgp_nlri_next_slow(struct bgp_nlri_iter *it, struct vg_prefix *p,
+                       uint32_t *path_id, struct vg_diag *d);
+
+static inline int
+bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p,
+              uint32_t *path_id, struct vg_diag *d)
+{
+	const uint8_t *b = it->c.p;
+	unsigned plen, nbytes;
+
+	if (!it->fast || it->c.len == 0)
+		return bgp_nlri_next_slow(it, p, path_id, d);
+	plen = b[0];
+	nbytes = (plen + 7u) >> 3;
+	if (plen > it->maxlen || 1 + nbytes > it->c.len)
+		return bgp_nlri_next_slow(it, p, path_id, d);
+	*path_id = 0;
+	p->afi = (uint8_t)it->afi;
+	p->safi = it->safi;
+	p->len = (uint8_t)plen;
+	if (it->maxlen == 32) {
+		uint32_t v;
+		switch (nbytes) {
+		case 0: v = 0; break;
+		case 1: v = (uint32_t)b[1] << 24; break;
+		case 2: v = (uint32_t)vg_load_be16(b + 1) << 16; break;
+		case 3: v = (uint32_t)vg_load_be16(b + 1) << 16 |
+		            (uint32_t)b[3] << 8; break;
+		default: v = vg_load_be32(b + 1); break;
+		}
+		v = plen ? v & ~(uint32_t)0 << (32 - plen) : 0;
+		vg_store_be32(p->addr, v);
+		memset(p->addr + 4, 0, 12);
+	} else {
+		uint8_t tmp[16] = {0};
+		const uint8_t *src = b + 1;
+		uint64_t hi, lo;
+		if (it->c.len < 17) {
+			memcpy(tmp, b + 1, nbytes);
+			src = tmp;
+		}
+		hi = vg_load_be64(src);
+		lo = vg_load_be64(src + 8);
+		if (plen <= 64) {
+			hi = plen ? hi & ~(uint64_t)0 << (64 - plen) : 0;
+			lo = 0;
+		} else {
+			lo &= ~(uint64_t)0 << (128 - plen);
+		}
+		vg_store_be64(p->addr, hi);
+		vg_store_be64(p->addr + 8, lo);
+	}
+	it->c.p += 1 + nbytes;
+	it->c.len -= 1 + nbytes;
+	return 1;
+}
 
 /*
  * The effective AS path: AS_PATH, merged with AS4_PATH per RFC 6793 4.2.3

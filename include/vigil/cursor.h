@@ -45,6 +45,19 @@ vg_load_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+static inline uint64_t
+vg_load_be64(const uint8_t *p)
+{
+	return (uint64_t)vg_load_be32(p) << 32 | vg_load_be32(p + 4);
+}
+
+static inline void
+vg_store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 static inline void
 vg_store_be16(uint8_t *p, uint16_t v)
 {

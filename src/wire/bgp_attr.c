@@ -461,6 +461,75 @@ bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
 		const struct attr_desc *desc;
 		const char *why = NULL;
 
+		/*
+		 * Fast path for the attributes nearly every route carries:
+		 * first of its type, expected flags, well-formed value.  It
+		 * decides nothing the table-driven path below would decide
+		 * differently; anything unusual falls through to it.
+		 */
+		if (c.len >= 4 || (c.len == 3 && !(c.p[0] & BGP_ATTR_FLAG_EXTLEN))) {
+			const uint8_t *q = c.p;
+			unsigned hl = q[0] & BGP_ATTR_FLAG_EXTLEN ? 4 : 3;
+			uint32_t l = hl == 4 ? vg_load_be16(q + 2) : q[2];
+			const uint8_t *val = q + hl;
+			uint8_t ot = q[0] & (BGP_ATTR_FLAG_OPTIONAL |
+			                     BGP_ATTR_FLAG_TRANSITIVE);
+			type = q[1];
+			if (type <= BGP_ATTR_COMMUNITIES && !BGP_HAS(a, type) &&
+			    c.len - hl >= l) {
+				int ok = 0;
+				switch (type) {
+				case BGP_ATTR_ORIGIN:
+					if (ot == WK && l == 1 && val[0] <= 2) {
+						a->origin = val[0];
+						ok = 1;
+					}
+					break;
+				case BGP_ATTR_AS_PATH:
+					if (ot == WK &&
+					    check_path(val, l, o->asn_size, 1,
+					               &why) == 0) {
+						a->as_path.p = val;
+						a->as_path.len = l;
+						ok = 1;
+					}
+					why = NULL;
+					break;
+				case BGP_ATTR_NEXT_HOP:
+					if (ot == WK && l == 4) {
+						memcpy(a->nexthop, val, 4);
+						ok = 1;
+					}
+					break;
+				case BGP_ATTR_MED:
+					if (ot == OPT_NT && l == 4) {
+						a->med = vg_load_be32(val);
+						ok = 1;
+					}
+					break;
+				case BGP_ATTR_LOCAL_PREF:
+					if (ot == WK && l == 4) {
+						a->local_pref = vg_load_be32(val);
+						ok = 1;
+					}
+					break;
+				case BGP_ATTR_COMMUNITIES:
+					if (ot == OPT_T && l > 0 && l % 4 == 0) {
+						a->communities.p = val;
+						a->communities.len = l;
+						ok = 1;
+					}
+					break;
+				}
+				if (ok) {
+					a->present |= (uint64_t)1 << type;
+					c.p += hl + l;
+					c.len -= hl + l;
+					continue;
+				}
+			}
+		}
+
 		off = (uint32_t)(len - vg_cur_left(&c));
 		/* RFC 7606 4: fewer than 3 (4) octets left, or a length that
 		 * overruns the block: treat-as-withdraw, stop parsing. */

@@ -19,12 +19,13 @@ bgp_header_decode(const uint8_t *p, size_t len, size_t maxlen, uint8_t *type,
 		            "BGP header cut short (%zu of 19 bytes)", len);
 		return -1;
 	}
-	for (int i = 0; i < 16; i++) {
-		if (p[i] != 0xff) {
-			vg_diag_add(d, VG_ERR_MALFORMED, VG_ACT_SESSION_RESET, 0,
-			            (uint32_t)i, "BGP marker is not all ones");
-			return -1;
-		}
+	if ((vg_load_be64(p) & vg_load_be64(p + 8)) != UINT64_MAX) {
+		int i = 0;
+		while (p[i] == 0xff)
+			i++;
+		vg_diag_add(d, VG_ERR_MALFORMED, VG_ACT_SESSION_RESET, 0,
+		            (uint32_t)i, "BGP marker is not all ones");
+		return -1;
 	}
 	l = vg_load_be16(p + 16);
 	if (l < BGP_HEADER_LEN || l > maxlen) {

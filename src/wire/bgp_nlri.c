@@ -8,20 +8,8 @@
 
 #include "vigil/bgp.h"
 
-void
-bgp_nlri_init(struct bgp_nlri_iter *it, struct bgp_span s, unsigned afi,
-              unsigned safi, int addpath, uint32_t base_offset)
-{
-	vg_cur_init(&it->c, s.p, s.len);
-	it->base = base_offset;
-	it->start_len = s.len;
-	it->afi = (uint16_t)afi;
-	it->safi = (uint8_t)safi;
-	it->addpath = addpath ? 1 : 0;
-}
-
 int
-bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p, uint32_t *path_id,
+bgp_nlri_next_slow(struct bgp_nlri_iter *it, struct vg_prefix *p, uint32_t *path_id,
               struct vg_diag *d)
 {
 	uint32_t off = it->base + (it->start_len - (uint32_t)it->c.len);

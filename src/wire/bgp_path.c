@@ -78,11 +78,16 @@ append(struct bgp_path *p, const uint8_t *b, uint32_t len, unsigned w,
 				take = limit - used;
 			used += take;
 		}
-		if (reserve(p, p->nasn + take, p->nseg + 1) < 0)
+		if ((p->nasn + take > p->cap_asn || p->nseg + 1 > p->cap_seg) &&
+		    reserve(p, p->nasn + take, p->nseg + 1) < 0)
 			return -1;
-		for (uint32_t i = 0; i < take; i++)
-			p->asn[p->nasn + i] = w == 4 ? vg_load_be32(v + 4 * i)
-			                             : vg_load_be16(v + 2 * i);
+		uint32_t *dst = p->asn + p->nasn;
+		if (w == 4)
+			for (uint32_t i = 0; i < take; i++)
+				dst[i] = vg_load_be32(v + 4 * i);
+		else
+			for (uint32_t i = 0; i < take; i++)
+				dst[i] = vg_load_be16(v + 2 * i);
 		p->seg_type[p->nseg] = type;
 		p->seg_len[p->nseg] = take;
 		p->nasn += take;

@@ -56,6 +56,14 @@ struct mrt_reader {
 	struct bgp_decode_opts opts;
 	struct bgp_path path;
 	struct bgp_nlri_iter it;
+	/* the UPDATE's non-empty NLRI fields, in bgpdump's order */
+	struct upd_field {
+		struct bgp_span s;
+		uint32_t base;      /* offset of the field in the body */
+		uint16_t afi;
+		uint8_t phase, safi;
+	} fields[4];
+	uint8_t nfields, field_i;
 	uint64_t upd_base;  /* stream offset of the UPDATE body */
 	int taw;            /* announcements become withdrawals */
 	struct vg_addr nh_classic, nh_mp;
@@ -369,7 +377,8 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 
 		if (r->done)
 			return r->ioerr ? -1 : 0;
-		if (fill(r, MRT_HEADER_LEN) < 0) {
+		if (r->end - r->pos < MRT_HEADER_LEN &&
+		    fill(r, MRT_HEADER_LEN) < 0) {
 			have = r->end - r->pos;
 			if (have > 0) {
 				char msg[VG_DIAG_MSGLEN];
@@ -400,7 +409,8 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 			resync(r, why);
 			continue;
 		}
-		if (fill(r, MRT_HEADER_LEN + (size_t)len) < 0) {
+		if (r->end - r->pos < MRT_HEADER_LEN + (size_t)len &&
+		    fill(r, MRT_HEADER_LEN + (size_t)len) < 0) {
 			char msg[VG_DIAG_MSGLEN];
 			have = r->end - r->pos;
 			if (r->ioerr && have < MRT_HEADER_LEN + (size_t)len) {
@@ -479,12 +489,22 @@ get_addr(struct vg_cursor *c, unsigned afi, struct vg_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (afi == 1) {
+		if (c->len < 4)
+			return -1;
 		a->afi = VG_AFI_IP4;
-		return vg_cur_get_bytes(c, a->addr, 4);
+		memcpy(a->addr, c->p, 4);
+		c->p += 4;
+		c->len -= 4;
+		return 0;
 	}
 	if (afi == 2) {
+		if (c->len < 16)
+			return -1;
 		a->afi = VG_AFI_IP6;
-		return vg_cur_get_bytes(c, a->addr, 16);
+		memcpy(a->addr, c->p, 16);
+		c->p += 16;
+		c->len -= 16;
+		return 0;
 	}
 	return -1;
 }
@@ -917,6 +937,9 @@ nlri_addpath(const struct mrt_reader *r, unsigned afi, unsigned safi,
 }
 
 /* Set up element iteration over an UPDATE body. */
+static void list_fields(struct mrt_reader *r);
+static int next_field(struct mrt_reader *r);
+
 static void
 start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
              unsigned asz, int addpath, int cut)
@@ -965,99 +988,116 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
 		set_nexthop_mp(&r->nh_mp, &a->mp_reach);
 	attrs_changed(r, a);
+	list_fields(r);
+	next_field(r);
+}
+
+/* Set the element fields that stay the same for every prefix of the NLRI
+ * field of the current phase, so that step_update only writes the prefix
+ * and path id.  The element is handed out const, so nothing changes it in
+ * between. */
+static void
+phase_elem(struct mrt_reader *r)
+{
+	struct vg_elem *e = &r->e;
+	int ann = r->phase == PH_ANNOUNCE || r->phase == PH_MP_ANNOUNCE;
+	int mp = r->phase == PH_MP_WITHDRAW || r->phase == PH_MP_ANNOUNCE;
+
+	e->flags = (uint8_t)((r->it.addpath ? VG_ELEM_F_PATH_ID : 0) |
+	                     (e->flags & VG_ELEM_F_LOCAL) |
+	                     (mp ? VG_ELEM_F_MP : 0));
+	if (ann && !r->taw) {
+		e->type = VG_ELEM_ANNOUNCE;
+		e->nexthop = mp ? r->nh_mp : r->nh_classic;
+		e->attrs = &r->upd.attrs;
+		e->path = &r->path;
+		return;
+	}
+	e->type = VG_ELEM_WITHDRAW;
+	if (ann) {
+		/* treat-as-withdraw: the route's next hop stays visible */
+		e->nexthop = mp ? r->nh_mp : r->nh_classic;
+		e->flags |= VG_ELEM_F_TAW;
+	} else {
+		e->nexthop.afi = 0;
+	}
+	e->attrs = NULL;
+	e->path = NULL;
+}
+
+/* List the UPDATE's NLRI fields that have bytes in them (empty fields, the
+ * common case, then cost nothing), in bgpdump's order: withdrawn routes,
+ * MP_UNREACH, NLRI, MP_REACH. */
+static void
+list_fields(struct mrt_reader *r)
+{
+	const struct bgp_attrs *a = &r->upd.attrs;
+	unsigned n = 0;
+
+#define ADD(ph, span, af, sf, b)                                            \
+	do {                                                                \
+		if ((span).len > 0) {                                       \
+			r->fields[n].s = (span);                            \
+			r->fields[n].base = (b);                            \
+			r->fields[n].phase = (ph);                          \
+			r->fields[n].afi = (uint16_t)(af);                   \
+			r->fields[n].safi = (uint8_t)(sf);                  \
+			n++;                                                \
+		}                                                           \
+	} while (0)
 	/* withdrawn routes start after their 2-byte length */
-	bgp_nlri_init(&r->it, r->upd.withdrawn, 1, 1,
-	              nlri_addpath(r, 1, 1, r->upd.withdrawn), 2);
-	r->phase = PH_WITHDRAW;
+	ADD(PH_WITHDRAW, r->upd.withdrawn, 1, 1, 2);
+	if (BGP_HAS(a, BGP_ATTR_MP_UNREACH_NLRI))
+		ADD(PH_MP_WITHDRAW, a->mp_unreach.nlri, a->mp_unreach.afi,
+		    a->mp_unreach.safi,
+		    r->upd.attrs_off + (uint32_t)(a->mp_unreach.nlri.p - a->all.p));
+	ADD(PH_ANNOUNCE, r->upd.nlri, 1, 1, r->upd.nlri_off);
+	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
+		ADD(PH_MP_ANNOUNCE, a->mp_reach.nlri, a->mp_reach.afi,
+		    a->mp_reach.safi,
+		    r->upd.attrs_off + (uint32_t)(a->mp_reach.nlri.p - a->all.p));
+#undef ADD
+	r->nfields = (uint8_t)n;
+	r->field_i = 0;
+}
+
+/* Start the next listed NLRI field: iterator and element set up.  0 when
+ * none is left. */
+static int
+next_field(struct mrt_reader *r)
+{
+	const struct upd_field *f;
+
+	if (r->field_i >= r->nfields) {
+		r->phase = PH_NONE;
+		return 0;
+	}
+	f = &r->fields[r->field_i++];
+	r->phase = f->phase;
+	bgp_nlri_init(&r->it, f->s, f->afi, f->safi,
+	              nlri_addpath(r, f->afi, f->safi, f->s), f->base);
+	phase_elem(r);
+	return 1;
 }
 
 static int
 step_update(struct mrt_reader *r)
 {
 	struct vg_elem *e = &r->e;
-	const struct bgp_attrs *a = &r->upd.attrs;
 
 	for (;;) {
 		uint32_t pid;
 		int rc = bgp_nlri_next(&r->it, &e->prefix, &pid, &r->diag);
+		if (rc > 0) {
+			e->path_id = pid;
+			return 1;
+		}
 		if (rc < 0) {
 			flush_diag(r, r->upd_base);
 			continue; /* the iterator is now empty */
 		}
-		if (rc > 0) {
-			e->path_id = pid;
-			e->flags = (uint8_t)((r->it.addpath ? VG_ELEM_F_PATH_ID : 0) |
-			           (e->flags & VG_ELEM_F_LOCAL));
-			switch (r->phase) {
-			case PH_WITHDRAW:
-				e->type = VG_ELEM_WITHDRAW;
-				e->nexthop.afi = 0;
-				break;
-			case PH_MP_WITHDRAW:
-				e->type = VG_ELEM_WITHDRAW;
-				e->flags |= VG_ELEM_F_MP;
-				e->nexthop.afi = 0;
-				break;
-			case PH_ANNOUNCE:
-				e->type = r->taw ? VG_ELEM_WITHDRAW : VG_ELEM_ANNOUNCE;
-				e->nexthop = r->nh_classic;
-				break;
-			default:
-				e->type = r->taw ? VG_ELEM_WITHDRAW : VG_ELEM_ANNOUNCE;
-				e->flags |= VG_ELEM_F_MP;
-				e->nexthop = r->nh_mp;
-				break;
-			}
-			if (r->taw && e->type == VG_ELEM_WITHDRAW &&
-			    (r->phase == PH_ANNOUNCE || r->phase == PH_MP_ANNOUNCE))
-				e->flags |= VG_ELEM_F_TAW;
-			if (e->type == VG_ELEM_WITHDRAW) {
-				e->attrs = NULL;
-				e->path = NULL;
-			} else {
-				e->attrs = a;
-				e->path = &r->path;
-			}
-			return 1;
-		}
-		/* this NLRI field is done: next phase */
-		switch (r->phase) {
-		case PH_WITHDRAW:
-			r->phase = PH_MP_WITHDRAW;
-			if (BGP_HAS(a, BGP_ATTR_MP_UNREACH_NLRI)) {
-				bgp_nlri_init(&r->it, a->mp_unreach.nlri,
-				              a->mp_unreach.afi, a->mp_unreach.safi,
-				              nlri_addpath(r, a->mp_unreach.afi,
-				                           a->mp_unreach.safi,
-				                           a->mp_unreach.nlri),
-				              r->upd.attrs_off +
-				                  (uint32_t)(a->mp_unreach.nlri.p - a->all.p));
-				continue;
-			}
-			/* fall through */
-		case PH_MP_WITHDRAW:
-			r->phase = PH_ANNOUNCE;
-			bgp_nlri_init(&r->it, r->upd.nlri, 1, 1,
-			              nlri_addpath(r, 1, 1, r->upd.nlri),
-			              r->upd.nlri_off);
-			continue;
-		case PH_ANNOUNCE:
-			r->phase = PH_MP_ANNOUNCE;
-			if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI)) {
-				bgp_nlri_init(&r->it, a->mp_reach.nlri,
-				              a->mp_reach.afi, a->mp_reach.safi,
-				              nlri_addpath(r, a->mp_reach.afi,
-				                           a->mp_reach.safi,
-				                           a->mp_reach.nlri),
-				              r->upd.attrs_off +
-				                  (uint32_t)(a->mp_reach.nlri.p - a->all.p));
-				continue;
-			}
-			/* fall through */
-		default:
-			r->phase = PH_NONE;
+		if (!next_field(r))
 			return 0;
-		}
 	}
 }
 
@@ -1330,8 +1370,8 @@ start_record(struct mrt_reader *r)
 	return 0;
 }
 
-int
-mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
+static __attribute__((noinline)) int
+next_elem_slow(struct mrt_reader *r, const struct vg_elem **out)
 {
 	for (;;) {
 		const struct mrt_record *rec;
@@ -1363,6 +1403,29 @@ mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
 			return 1;
 		}
 	}
+}
+
+/* The hot path: the next prefix of the UPDATE field being read.  Kept
+ * small so that the per-element cost is a few loads and stores; records,
+ * RIB entries and field changes go through next_elem_slow. */
+int
+mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
+{
+	while (r->phase >= PH_WITHDRAW && r->phase <= PH_MP_ANNOUNCE) {
+		uint32_t pid;
+		int rc = bgp_nlri_next(&r->it, &r->e.prefix, &pid, &r->diag);
+		if (rc > 0) {
+			r->e.path_id = pid;
+			r->st.elems++;
+			*out = &r->e;
+			return 1;
+		}
+		if (rc < 0)
+			flush_diag(r, r->upd_base); /* the iterator is now empty */
+		else if (!next_field(r))
+			break;
+	}
+	return next_elem_slow(r, out);
 }
 
 /* ---- lifecycle and names ----------------------------------------------- */

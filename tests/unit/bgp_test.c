@@ -1764,6 +1764,50 @@ test_fuzz_nlri_afi_truncated_to_8_bits(void)
 	}
 }
 
+/* The inline fast path of bgp_nlri_next must decode exactly as the general
+ * decoder: every prefix length, IPv4 and IPv6, with the field ending right
+ * after the prefix or with more bytes behind it, host bits set or not. */
+static void
+test_nlri_fast_matches_slow(void)
+{
+	uint32_t seed = 12345;
+	for (unsigned afi = 1; afi <= 2; afi++) {
+		unsigned max = afi == 1 ? 32 : 128;
+		for (unsigned plen = 0; plen <= max + 1; plen++) {
+			for (unsigned tail = 0; tail <= 20; tail += 4) {
+				uint8_t buf[64];
+				unsigned nb = (plen + 7) / 8;
+				struct bgp_nlri_iter f, s;
+				struct vg_prefix pf, ps;
+				uint32_t idf = 7, ids = 7;
+				int rf, rs;
+				for (size_t i = 0; i < sizeof(buf); i++) {
+					seed = seed * 1103515245u + 12345u;
+					buf[i] = (uint8_t)(seed >> 16);
+				}
+				buf[0] = (uint8_t)plen;
+				struct bgp_span sp = {buf, 1 + nb + tail};
+				if (plen > max)
+					sp.len = 1 + 16 + tail;
+				bgp_nlri_init(&f, sp, afi, 1, 0, 0);
+				bgp_nlri_init(&s, sp, afi, 1, 0, 0);
+				memset(&pf, 0xa5, sizeof(pf));
+				memset(&ps, 0x5a, sizeof(ps));
+				vg_diag_reset(&d);
+				rf = bgp_nlri_next(&f, &pf, &idf, &d);
+				vg_diag_reset(&d);
+				rs = bgp_nlri_next_slow(&s, &ps, &ids, &d);
+				CHECK_EQ_INT(rf, rs);
+				CHECK_EQ_INT(f.c.len, s.c.len);
+				if (rf == 1) {
+					CHECK(memcmp(&pf, &ps, sizeof(pf)) == 0);
+					CHECK_EQ_INT(idf, ids);
+				}
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -1797,6 +1841,7 @@ main(void)
 	RUN(test_nlri_truncated);
 	RUN(test_nlri_addpath);
 	RUN(test_nlri_ipv6);
+	RUN(test_nlri_fast_matches_slow);
 	RUN(test_nlri_unsupported_afi_safi);
 	RUN(test_path_as4_merge);
 	RUN(test_path_as4_longer_ignored);
