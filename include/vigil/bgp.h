@@ -228,7 +228,9 @@ bgp_nlri_next(struct bgp_nlri_iter *it, struct vg_prefix *p,
 	const uint8_t *b = it->c.p;
 	unsigned plen, nbytes;
 
-	if (!it->fast || it->c.len == 0)
+	if (it->c.len == 0)
+		return 0;
+	if (!it->fast)
 		return bgp_nlri_next_slow(it, p, path_id, d);
 	plen = b[0];
 	nbytes = (plen + 7u) >> 3;
