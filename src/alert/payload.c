@@ -114,43 +114,57 @@ who(const struct vg_event *ev, const char *name, char *buf, size_t len)
 		snprintf(buf, len, "%s", ent);
 }
 
+/* V with PREC decimals, or "?" when it is not a number. */
+static const char *
+num(double v, int prec, char *buf, size_t len)
+{
+	if (v != v || v - v != 0)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+	return buf;
+}
+
 char *
 alert_summary(const struct vg_event *ev, enum alert_transition t,
               const char *name, char *buf, size_t len)
 {
 	char w[160], t0[VG_TIME_ISOLEN], t1[VG_TIME_ISOLEN], d[32], evid[200];
+	char pct[32], base[32], bot[32], score[32];
 	const char *lvl = vg_event_level_name(ev->level);
 	int outage = ev->kind == VG_EVENT_OUTAGE;
 
 	who(ev, name, w, sizeof(w));
 	vg_time_iso(ev->start, t0);
 	evidence_text(ev, evid, sizeof(evid));
+	num(ev->depth * 100, 0, pct, sizeof(pct));
+	num(ev->baseline, 0, base, sizeof(base));
+	num(ev->bottom, 0, bot, sizeof(bot));
+	num(ev->depth, 1, score, sizeof(score));
 	switch (t) {
 	case ALERT_OPENED:
 		if (outage)
 			snprintf(buf, len,
-			         "Outage (%s) in %s since %s: %.0f%% of %.0f /24s "
-			         "lost (down to %.0f)%s",
-			         lvl, w, t0, ev->depth * 100, ev->baseline,
-			         ev->bottom, evid);
+			         "Outage (%s) in %s since %s: %s%% of %s /24s "
+			         "lost (down to %s)%s",
+			         lvl, w, t0, pct, base, bot, evid);
 		else
 			snprintf(buf, len,
-			         "Instability (%s) in %s since %s: score %.1f, "
-			         "%.0f events per bin (baseline %.0f)%s",
-			         lvl, w, t0, ev->depth, ev->bottom, ev->baseline,
-			         evid);
+			         "Instability (%s) in %s since %s: score %s, "
+			         "%s events per bin (baseline %s)%s",
+			         lvl, w, t0, score, bot, base, evid);
 		break;
 	case ALERT_ESCALATED:
 		if (outage)
 			snprintf(buf, len,
-			         "Outage in %s escalated to %s: %.0f%% of %.0f "
-			         "/24s lost since %s%s",
-			         w, lvl, ev->depth * 100, ev->baseline, t0, evid);
+			         "Outage in %s escalated to %s: %s%% of %s /24s "
+			         "lost since %s%s",
+			         w, lvl, pct, base, t0, evid);
 		else
 			snprintf(buf, len,
-			         "Instability in %s escalated to %s: score %.1f "
+			         "Instability in %s escalated to %s: score %s "
 			         "since %s%s",
-			         w, lvl, ev->depth, t0, evid);
+			         w, lvl, score, t0, evid);
 		break;
 	case ALERT_RESTORED:
 		vg_time_iso(ev->end, t1);
@@ -158,13 +172,13 @@ alert_summary(const struct vg_event *ev, enum alert_transition t,
 		if (outage)
 			snprintf(buf, len,
 			         "Outage in %s restored at %s after %s (%s, had "
-			         "lost %.0f%% of %.0f /24s)",
-			         w, t1, d, lvl, ev->depth * 100, ev->baseline);
+			         "lost %s%% of %s /24s)",
+			         w, t1, d, lvl, pct, base);
 		else
 			snprintf(buf, len,
 			         "Instability in %s ended at %s after %s (%s, "
-			         "peak score %.1f)",
-			         w, t1, d, lvl, ev->depth);
+			         "peak score %s)",
+			         w, t1, d, lvl, score);
 		break;
 	default:
 		snprintf(buf, len, "Event %llu in %s", (unsigned long long)ev->id,
@@ -241,7 +255,8 @@ char *
 alert_slack_json(const struct vg_event *ev, enum alert_transition t,
                  const char *name, size_t *len)
 {
-	char key[160], ent[VG_ENTITY_STRLEN], sum[768], text[1200], esc[1100];
+	char key[160], ent[VG_ENTITY_STRLEN], sum[768], text[1500], esc[1100];
+	char title[200];
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f;
@@ -264,8 +279,9 @@ alert_slack_json(const struct vg_event *ev, enum alert_transition t,
 	      "\"mrkdwn\",\"text\":",
 	      f);
 	mrkdwn(esc, sizeof(esc), sum);
+	mrkdwn(title, sizeof(title), name && name[0] ? name : ent);
 	snprintf(text, sizeof(text), "%s *%s %s: %s*\n%s", icon, what,
-	         alert_transition_name(t), name && name[0] ? name : ent, esc);
+	         alert_transition_name(t), title, esc);
 	vg_json_str(f, text);
 	fputs("}},{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\","
 	      "\"text\":",

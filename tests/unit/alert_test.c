@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Alerts: keys, the text and JSON payloads (generic and Slack), the retry
+ * schedule, option parsing, which observatory reports notify, ordered
+ * delivery through the JSON lines worker, and the bounded wait at exit
+ * when a webhook receiver never answers.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "vigil/alert.h"
+#include "vigil/event_json.h"
+
+static char dir[128];
+
+static struct vg_evidence kp_evidence[] = {
+    {'p', "175.45.176.0/24", 131279, 4837, "2914 1239 4837 131279"},
+    {'p', "175.45.177.0/24", 131279, 4837, ""},
+    {'o', "", 131279, 0, ""},
+    {'u', "", 4837, 0, ""},
+};
+
+static struct vg_event
+kp_outage(void)
+{
+	struct vg_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.id = 4;
+	ev.ent.kind = VG_ENT_COUNTRY;
+	memcpy(ev.ent.cc, "KP", 3);
+	ev.kind = VG_EVENT_OUTAGE;
+	ev.level = VG_LEVEL_WARNING;
+	ev.start = 1445569200; /* 2015-10-23T03:00Z */
+	ev.depth = 0.25;
+	ev.severity = 0.125;
+	ev.baseline = 4;
+	ev.bottom = 3;
+	ev.evidence = kp_evidence;
+	ev.n_evidence = 4;
+	ev.n_evidence_total = 4;
+	return ev;
+}
+
+static void
+test_keys_and_names(void)
+{
+	struct vg_event ev = kp_outage();
+	char key[160];
+	alert_key(&ev, ALERT_OPENED, key, sizeof(key));
+	CHECK_EQ_STR(key, "4-country:KP-1445569200-opened");
+	alert_key(&ev, ALERT_ESCALATED, key, sizeof(key));
+	CHECK_EQ_STR(key, "4-country:KP-1445569200-escalated");
+	ev.ent.kind = VG_ENT_UPSTREAM;
+	ev.ent.asn = 4837;
+	alert_key(&ev, ALERT_RESTORED, key, sizeof(key));
+	CHECK_EQ_STR(key, "4-upstream:KP:4837-1445569200-restored");
+	CHECK_EQ_STR(alert_transition_name(ALERT_OPENED), "opened");
+	CHECK_EQ_STR(alert_transition_name((enum alert_transition)9), "unknown");
+}
+
+static void
+test_summaries(void)
+{
+	struct vg_event ev = kp_outage();
+	char b[768];
+	CHECK_EQ_STR(alert_summary(&ev, ALERT_OPENED, "North Korea", b, sizeof(b)),
+	             "Outage (warning) in North Korea (country:KP) since "
+	             "2015-10-23T03:00Z: 25% of 4 /24s lost (down to 3), 2 "
+	             "prefixes, origin AS131279, upstream AS4837");
+	ev.level = VG_LEVEL_CRITICAL;
+	ev.depth = 1;
+	ev.bottom = 0;
+	CHECK_EQ_STR(alert_summary(&ev, ALERT_ESCALATED, NULL, b, sizeof(b)),
+	             "Outage in country:KP escalated to critical: 100% of 4 "
+	             "/24s lost since 2015-10-23T03:00Z, 2 prefixes, origin "
+	             "AS131279, upstream AS4837");
+	ev.end = ev.start + 4500;
+	CHECK_EQ_STR(alert_summary(&ev, ALERT_RESTORED, "North Korea", b,
+	                           sizeof(b)),
+	             "Outage in North Korea (country:KP) restored at "
+	             "2015-10-23T04:15Z after 1h15m (critical, had lost 100% "
+	             "of 4 /24s)");
+	ev.kind = VG_EVENT_INSTABILITY;
+	ev.level = VG_LEVEL_WARNING;
+	ev.depth = 4.5;
+	ev.bottom = 12;
+	ev.baseline = 1;
+	ev.n_evidence = 1;
+	CHECK_EQ_STR(alert_summary(&ev, ALERT_OPENED, NULL, b, sizeof(b)),
+	             "Instability (warning) in country:KP since "
+	             "2015-10-23T03:00Z: score 4.5, 12 events per bin "
+	             "(baseline 1), 1 prefix");
+	CHECK_EQ_STR(alert_summary(&ev, ALERT_RESTORED, NULL, b, sizeof(b)),
+	             "Instability in country:KP ended at 2015-10-23T04:15Z "
+	             "after 1h15m (warning, peak score 4.5)");
+	/* a short buffer is cut, never overrun */
+	char small[16];
+	memset(small, 'x', sizeof(small));
+	alert_summary(&ev, ALERT_OPENED, NULL, small, 10);
+	CHECK(strlen(small) == 9);
+	CHECK(small[10] == 'x');
+}
+
+static void
+test_json_body(void)
+{
+	struct vg_event ev = kp_outage();
+	size_t len = 0;
+	char *j = alert_json(&ev, ALERT_OPENED, "North \"Korea\"\x01\xff",
+	                     1795430000, &len);
+	CHECK(j != NULL);
+	if (j == NULL)
+		return;
+	CHECK_EQ_INT(len, strlen(j));
+	const char *head =
+	    "{\"key\":\"4-country:KP-1445569200-opened\",\"transition\":"
+	    "\"opened\",\"kind\":\"outage\",\"level\":\"warning\",\"entity\":"
+	    "\"country:KP\",\"name\":\"North \\\"Korea\\\"\\u0001\\ufffd\","
+	    "\"detected_at\":1795430000,\"detected_time\":"
+	    "\"2026-11-23T10:33:20Z\",\"summary\":\"Outage (warning) in North "
+	    "\\\"Korea\\\"\\u0001\\ufffd (country:KP) since";
+	CHECK(strncmp(j, head, strlen(head)) == 0);
+	if (strncmp(j, head, strlen(head)) != 0)
+		fprintf(stderr, "  got %s\n", j);
+	/* the event object is exactly the one `vigil events --json` prints */
+	char *e = NULL;
+	size_t elen = 0;
+	FILE *f = open_memstream(&e, &elen);
+	vg_event_json(f, &ev, "North \"Korea\"\x01\xff");
+	fclose(f);
+	const char *at = strstr(j, ",\"event\":{");
+	CHECK(at != NULL);
+	if (at) {
+		at += strlen(",\"event\":");
+		CHECK(strlen(at) == elen + 1);
+		CHECK(strncmp(at, e, elen) == 0);
+		CHECK(strcmp(at + elen, "}") == 0);
+	}
+	CHECK(strstr(e, "\"evidence\":[{\"what\":\"prefix\",\"prefix\":"
+	                "\"175.45.176.0/24\",\"asn\":131279,\"upstream\":4837,"
+	                "\"path\":\"2914 1239 4837 131279\"}") != NULL);
+	CHECK(strstr(e, "\"end\":null") != NULL);
+	free(e);
+	free(j);
+	/* NaN (a baseline still warming up) is null, not "nan" */
+	ev.baseline = NAN;
+	j = alert_json(&ev, ALERT_RESTORED, NULL, 1, NULL);
+	CHECK(j && strstr(j, "\"baseline\":null") && strstr(j, "\"name\":null") &&
+	      !strstr(j, "nan"));
+	free(j);
+}
+
+static void
+test_slack_body(void)
+{
+	struct vg_event ev = kp_outage();
+	size_t len = 0;
+	char *s = alert_slack_json(&ev, ALERT_OPENED, "A<b>&c", &len);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_EQ_INT(len, strlen(s));
+	/* "text" carries the plain summary (notifications, fallback) */
+	CHECK(strncmp(s, "{\"text\":\"Outage (warning) in A<b>&c (country:KP)",
+	              strlen("{\"text\":\"Outage (warning) in A<b>&c "
+	                     "(country:KP)")) == 0);
+	/* the mrkdwn block has <, > and & escaped */
+	CHECK(strstr(s, "\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":"
+	                "\"mrkdwn\",\"text\":\":large_orange_circle: *Outage "
+	                "opened: A&lt;b&gt;&amp;c*\\u000aOutage (warning) in A&lt;b&gt;&amp;c "
+	                "(country:KP)") != NULL);
+	CHECK(strstr(s, "{\"type\":\"context\",\"elements\":[{\"type\":"
+	                "\"mrkdwn\",\"text\":\"vigil event 4 · country:KP · "
+	                "warning · key 4-country:KP-1445569200-opened\"}]}]}") !=
+	      NULL);
+	CHECK(s[len - 1] == '}');
+	free(s);
+	ev.level = VG_LEVEL_CRITICAL;
+	s = alert_slack_json(&ev, ALERT_ESCALATED, NULL, NULL);
+	CHECK(s && strstr(s, ":red_circle: *Outage escalated: country:KP*"));
+	free(s);
+	ev.end = ev.start + 600;
+	s = alert_slack_json(&ev, ALERT_RESTORED, NULL, NULL);
+	CHECK(s && strstr(s, ":large_green_circle: *Outage restored: "));
+	free(s);
+}
+
+static void
+test_backoff_schedule(void)
+{
+	/* 1 s doubling to 60 s; jitter between half and all of it */
+	double lo[] = {0.5, 1, 2, 4, 8, 16, 30, 30, 30};
+	for (unsigned a = 1; a <= 9; a++) {
+		double l = alert_backoff(a, 1, 60, 0, -1);
+		double h = alert_backoff(a, 1, 60, 0.9999999, -1);
+		double m = alert_backoff(a, 1, 60, 0.5, -1);
+		CHECK(fabs(l - lo[a - 1]) < 1e-9);
+		CHECK(h < 2 * lo[a - 1] + 1e-9 && h > 2 * lo[a - 1] - 1e-3);
+		CHECK(m > l && m < h);
+	}
+	/* attempt 0 is treated as 1; huge attempts do not overflow */
+	CHECK(alert_backoff(0, 1, 60, 0, -1) == 0.5);
+	CHECK(alert_backoff(100000, 1, 60, 0, -1) == 30);
+	/* u out of range is clamped */
+	CHECK(alert_backoff(1, 1, 60, -5, -1) == 0.5);
+	CHECK(alert_backoff(1, 1, 60, 7, -1) < 1);
+	/* Retry-After wins, capped at an hour; 0 means now */
+	CHECK(alert_backoff(1, 1, 60, 0.5, 120) == 120);
+	CHECK(alert_backoff(9, 1, 60, 0.5, 0) == 0);
+	CHECK(alert_backoff(1, 1, 60, 0.5, 86400) == 3600);
+	/* sub-second settings (tests) */
+	CHECK(fabs(alert_backoff(3, 0.2, 1, 0, -1) - 0.4) < 1e-9);
+	CHECK(fabs(alert_backoff(4, 0.2, 1, 0, -1) - 0.5) < 1e-9);
+}
+
+static void
+test_http_verdict(void)
+{
+	CHECK_EQ_INT(alert_http_verdict(200), 0);
+	CHECK_EQ_INT(alert_http_verdict(204), 0);
+	CHECK_EQ_INT(alert_http_verdict(500), 1);
+	CHECK_EQ_INT(alert_http_verdict(502), 1);
+	CHECK_EQ_INT(alert_http_verdict(503), 1);
+	CHECK_EQ_INT(alert_http_verdict(429), 1);
+	CHECK_EQ_INT(alert_http_verdict(408), 1);
+	CHECK_EQ_INT(alert_http_verdict(400), -1);
+	CHECK_EQ_INT(alert_http_verdict(401), -1);
+	CHECK_EQ_INT(alert_http_verdict(404), -1);
+	CHECK_EQ_INT(alert_http_verdict(410), -1);
+	CHECK_EQ_INT(alert_http_verdict(301), -1);
+	CHECK_EQ_INT(alert_http_verdict(100), -1);
+	CHECK_EQ_INT(alert_http_verdict(600), -1);
+}
+
+static void
+test_opts_parse(void)
+{
+	struct alert_opts o;
+	alert_opts_default(&o);
+	CHECK(!alert_opts_any(&o));
+	CHECK_EQ_INT(alert_opts_parse(&o, "--db", "x"), 0);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-json", "-"), 1);
+	CHECK_EQ_STR(o.json_path, "-");
+	CHECK(alert_opts_any(&o));
+	CHECK_EQ_INT(alert_opts_parse(&o, "alert-syslog", NULL), 1);
+	CHECK(o.syslog);
+	CHECK_EQ_INT(o.syslog_facility, LOG_DAEMON);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-syslog-facility", "local3"), 1);
+	CHECK_EQ_INT(o.syslog_facility, LOG_LOCAL3);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-syslog-facility", "kern"), -1);
+	CHECK(strstr(o.err, "local0..local7") != NULL);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", "https://h/x"), 1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", "http://h:1/y"), 1);
+	CHECK_EQ_INT(o.nwebhook, 2);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", "h/x"), -1);
+	CHECK(strstr(o.err, "not an http") != NULL);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-slack", "https://hooks/T/B/x"), 1);
+	CHECK_EQ_INT(o.nslack, 1);
+	for (int i = 1; i < ALERT_MAX_URLS; i++)
+		CHECK_EQ_INT(alert_opts_parse(&o, "--alert-slack", "http://a/"), 1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-slack", "http://a/"), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-retry-min", "0.25"), 1);
+	CHECK(o.retry_min == 0.25);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-retry-min", "0"), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-retry-max", "1x"), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-timeout", "nan"), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-flush", "0"), 1);
+	CHECK(o.flush == 0);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-json", ""), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-json", NULL), -1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-bogus", "1"), 0);
+	CHECK(alert_usage[0] && strstr(alert_usage, "--alert-slack URL"));
+}
+
+static char logbuf[8192];
+
+static void
+capture(void *ctx, const char *line)
+{
+	size_t n = strlen(logbuf);
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", line);
+}
+
+/* Run REPORTS through a JSON-lines alert object; return the file. */
+static char *
+run_json(const struct vg_event *reports, size_t n, unsigned *lines)
+{
+	char path[256];
+	static unsigned seq;
+	struct alert_opts o;
+	char err[256];
+	snprintf(path, sizeof(path), "%s/a%u.jsonl", dir, seq++);
+	alert_opts_default(&o);
+	o.json_path = path;
+	o.log = capture;
+	struct alert *a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	if (a == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		alert_event(a, &reports[i]);
+	struct alert_stats st;
+	alert_stats(a, &st);
+	CHECK_EQ_INT(st.outputs, 1);
+	alert_free(a);
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	*lines = 0;
+	if (f) {
+		char line[65536];
+		while (fgets(line, sizeof(line), f)) {
+			/* keep only the keys */
+			char *k = strstr(line, "\"key\":\"");
+			char *e = k ? strchr(k + 7, '"') : NULL;
+			if (!e)
+				continue;
+			size_t l = (size_t)(e - (k + 7));
+			if (len + l + 2 > cap) {
+				cap = (len + l + 2) * 2;
+				buf = realloc(buf, cap);
+			}
+			memcpy(buf + len, k + 7, l);
+			len += l;
+			buf[len++] = ' ';
+			buf[len] = '\0';
+			(*lines)++;
+		}
+		fclose(f);
+	}
+	unlink(path);
+	return buf;
+}
+
+static void
+test_transitions(void)
+{
+	struct vg_event r[8];
+	unsigned lines = 0;
+	struct vg_event ev = kp_outage();
+	r[0] = ev;                      /* opened as a warning */
+	r[1] = ev;                      /* deeper, more evidence: quiet */
+	r[1].depth = 0.4;
+	r[1].n_evidence = 2;
+	r[2] = r[1];                    /* critical: escalated */
+	r[2].level = VG_LEVEL_CRITICAL;
+	r[2].depth = 1;
+	r[3] = r[2];                    /* deeper still: quiet */
+	r[4] = r[2];                    /* closed */
+	r[4].end = ev.start + 900;
+	r[5] = kp_outage();             /* another event, opened and closed */
+	r[5].id = 9;                    /* in one report */
+	r[5].end = r[5].start + 600;
+	r[6] = kp_outage();             /* instability opened critical */
+	r[6].id = 10;
+	r[6].kind = VG_EVENT_INSTABILITY;
+	r[6].level = VG_LEVEL_CRITICAL;
+	r[7] = r[6];                    /* ... and closed at critical */
+	r[7].end = r[7].start + 1200;
+	logbuf[0] = '\0';
+	char *keys = run_json(r, 8, &lines);
+	CHECK_EQ_STR(keys, "4-country:KP-1445569200-opened "
+	                   "4-country:KP-1445569200-escalated "
+	                   "4-country:KP-1445569200-restored "
+	                   "9-country:KP-1445569200-opened "
+	                   "9-country:KP-1445569200-restored "
+	                   "10-country:KP-1445569200-opened "
+	                   "10-country:KP-1445569200-restored ");
+	CHECK_EQ_INT(lines, 7);
+	CHECK(strstr(logbuf, "7 delivered, 0 retries, 0 rejected, 0 undelivered") != NULL);
+	free(keys);
+	/* an id of 0 (not an event yet) notifies nobody */
+	struct vg_event z = kp_outage();
+	z.id = 0;
+	keys = run_json(&z, 1, &lines);
+	CHECK_EQ_INT(lines, 0);
+	free(keys);
+}
+
+static void
+test_many_in_order(void)
+{
+	enum { N = 3000 };
+	struct vg_event *r = calloc(N, sizeof(*r));
+	unsigned lines = 0;
+	for (unsigned i = 0; i < N; i++) {
+		r[i] = kp_outage();
+		r[i].id = i / 2 + 1;
+		if (i % 2)
+			r[i].end = r[i].start + 300;
+	}
+	logbuf[0] = '\0';
+	char *keys = run_json(r, N, &lines);
+	CHECK_EQ_INT(lines, N);
+	/* in order */
+	char want[64];
+	const char *p = keys;
+	int ordered = keys != NULL;
+	for (unsigned i = 0; i < N && ordered; i++) {
+		int n = snprintf(want, sizeof(want), "%u-country:KP-1445569200-%s ",
+		                 i / 2 + 1, i % 2 ? "restored" : "opened");
+		if (strncmp(p, want, (size_t)n) != 0)
+			ordered = 0;
+		p += n;
+	}
+	CHECK(ordered);
+	free(keys);
+	free(r);
+}
+
+/* A webhook whose port refuses connections: alert_event does not wait,
+ * alert_free gives up after --alert-flush and says what was lost. */
+static void
+test_flush_bounded(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* bound, never listening: connections are refused */
+	CHECK(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(getsockname(s, (struct sockaddr *)&sin, &sl) == 0);
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook",
+	         ntohs(sin.sin_port));
+	struct alert_opts o;
+	char err[256];
+	alert_opts_default(&o);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", url), 1);
+	o.retry_min = 0.05;
+	o.retry_max = 0.1;
+	o.flush = 0.5;
+	o.log = capture;
+	logbuf[0] = '\0';
+	struct alert *a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	if (a == NULL) {
+		close(s);
+		return;
+	}
+	struct vg_event ev = kp_outage();
+	alert_event(a, &ev);
+	ev.end = ev.start + 300;
+	alert_event(a, &ev);
+	struct alert_stats st;
+	alert_stats(a, &st);
+	CHECK_EQ_INT(st.notifications, 2);
+	CHECK(st.queued + st.delivered + st.rejected == 2);
+	CHECK_EQ_INT(st.delivered, 0);
+	CHECK(st.bytes_queued > 0);
+	alert_free(a);
+	close(s);
+	char want[160];
+	snprintf(want, sizeof(want), "webhook 127.0.0.1:%u: 0 delivered, ",
+	         ntohs(sin.sin_port));
+	CHECK(strstr(logbuf, want) != NULL);
+	CHECK(strstr(logbuf, "0 rejected, 2 undelivered, queue peaked at 2; "
+	                     "undelivered: 4-country:KP-1445569200-opened, "
+	                     "4-country:KP-1445569200-restored") != NULL);
+	/* the URL path is never logged */
+	CHECK(strstr(logbuf, "/hook") == NULL);
+}
+
+static void
+test_new_errors(void)
+{
+	struct alert_opts o;
+	char err[256], path[256];
+	alert_opts_default(&o);
+	snprintf(path, sizeof(path), "%s/no/such/dir.jsonl", dir);
+	o.json_path = path;
+	CHECK(alert_new(&o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "No such file or directory") != NULL);
+	/* no outputs: valid, counts but sends nothing */
+	alert_opts_default(&o);
+	struct alert *a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	struct vg_event ev = kp_outage();
+	alert_event(a, &ev);
+	struct alert_stats st;
+	alert_stats(a, &st);
+	CHECK_EQ_INT(st.notifications, 1);
+	CHECK_EQ_INT(st.outputs, 0);
+	alert_free(a);
+	alert_free(NULL);
+	alert_event(NULL, &ev);
+}
+
+int
+main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/vigil-alert-XXXXXX",
+	         tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	setenv("TZ", "UTC", 1);
+	RUN(test_keys_and_names);
+	RUN(test_summaries);
+	RUN(test_json_body);
+	RUN(test_slack_body);
+	RUN(test_backoff_schedule);
+	RUN(test_http_verdict);
+	RUN(test_opts_parse);
+	RUN(test_transitions);
+	RUN(test_many_in_order);
+	RUN(test_flush_bounded);
+	RUN(test_new_errors);
+	rmdir(dir);
+	return TEST_MAIN_END();
+}
