@@ -635,6 +635,15 @@ cmd_replay(int argc, char **argv)
 		geo_db_free(geo);
 		return EXIT_USAGE;
 	}
+	if (alert_opts_any(&ao)) {
+		ao.geo = geo;
+		ao.tag = "vigil-replay";
+		if ((rp.alert = alert_new(&ao, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "vigil replay: %s\n", err);
+			geo_db_free(geo);
+			return EXIT_USAGE;
+		}
+	}
 	if (ngeo == 0 && !rp.quiet)
 		fputs("vigil replay: no --geo data: countries and upstreams "
 		      "cannot be told, only origin ASes are watched\n", stderr);
@@ -715,14 +724,6 @@ cmd_replay(int argc, char **argv)
 	if (rp.db && store_begin(rp.db) < 0) {
 		fprintf(stderr, "vigil replay: database: %s\n", store_error(rp.db));
 		return EXIT_USAGE;
-	}
-	if (alert_opts_any(&ao)) {
-		ao.geo = geo;
-		ao.tag = "vigil-replay";
-		if ((rp.alert = alert_new(&ao, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "vigil replay: %s\n", err);
-			return EXIT_USAGE;
-		}
 	}
 	struct obs_sink sink = {&rp, sink_signals, sink_event, sink_entity};
 	rp.ob = obs_new(&oo, geo, &sink);
