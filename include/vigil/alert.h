@@ -31,8 +31,10 @@
  * errors); other HTTP statuses (4xx, 3xx) are permanent: logged and the
  * notification dropped for that output.  Queues grow without bound while
  * the process runs; alert_free() gives the workers a bounded time to
- * drain them and reports what could not be delivered.  There is no spool:
- * what is still queued when the process ends is lost (and reported).
+ * drain them and reports what could not be delivered.  Without a spool
+ * that is lost when the process ends; with --alert-spool DIR each output
+ * also journals its queue to a file, and a restart with the same outputs
+ * sends what was left, first (see alert.c for the format).
  */
 #ifndef VIGIL_ALERT_H
 #define VIGIL_ALERT_H
@@ -61,6 +63,8 @@ struct alert_opts {
 	double timeout;            /* one HTTP request, s (10) */
 	double flush;              /* alert_free waits at most, s (10) */
 	const char *tag;           /* syslog tag and User-Agent ("vigil") */
+	const char *spool_dir;     /* --alert-spool DIR: queues kept on disk
+	                              too, resent after a restart; NULL */
 	/* optional: entity names (countries, AS names); must outlive the
 	 * alert object; only read by alert_event's caller */
 	const struct geo_db *geo;
@@ -95,7 +99,8 @@ int alert_opts_any(const struct alert_opts *o);
 	{"alert-retry-min", required_argument, NULL, (val)},                \
 	{"alert-retry-max", required_argument, NULL, (val)},                \
 	{"alert-timeout", required_argument, NULL, (val)},                  \
-	{"alert-flush", required_argument, NULL, (val)}
+	{"alert-flush", required_argument, NULL, (val)},                    \
+	{"alert-spool", required_argument, NULL, (val)}
 
 /* The options' --help text (a block of lines, each ending in \n). */
 extern const char alert_usage[];

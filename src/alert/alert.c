@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -52,7 +54,9 @@ const char alert_usage[] =
     "  --alert-retry-max S     longest wait between retries (300)\n"
     "  --alert-timeout S       one HTTP request (10)\n"
     "  --alert-flush S         at exit, wait at most S seconds for queued\n"
-    "                          notifications (10); what is left is reported\n";
+    "                          notifications (10); what is left is reported\n"
+    "  --alert-spool DIR       keep each output's queue in DIR too, so what\n"
+    "                          was not delivered is sent after a restart\n";
 
 void
 alert_opts_default(struct alert_opts *o)
@@ -65,6 +69,7 @@ alert_opts_default(struct alert_opts *o)
 	o->timeout = 10;
 	o->flush = 10;
 	o->tag = "vigil";
+	o->spool_dir = NULL;
 }
 
 int
@@ -168,6 +173,15 @@ alert_opts_parse(struct alert_opts *o, const char *opt, const char *arg)
 		o->syslog = 1;
 		return 1;
 	}
+	if (strcmp(opt, "alert-spool") == 0) {
+		if (!arg[0] || strlen(arg) > 3000) {
+			snprintf(o->err, sizeof(o->err),
+			         "--alert-spool needs a directory");
+			return -1;
+		}
+		o->spool_dir = arg;
+		return 1;
+	}
 	if (strcmp(opt, "alert-webhook") == 0)
 		return url_arg(o, opt, arg, o->webhook, &o->nwebhook);
 	if (strcmp(opt, "alert-slack") == 0)
@@ -212,6 +226,9 @@ struct output {
 	const char *url;
 	int fd;           /* JSON lines: the file; syslog: the socket */
 	int own_fd;
+	int spool_fd;     /* --alert-spool: this output's journal, or -1 */
+	char spool_path[4096];
+	int spool_err;    /* a journal write failed (logged once) */
 	size_t written;   /* JSON lines: bytes of the head already written */
 	CURL *curl;
 	pthread_t th;
@@ -239,6 +256,7 @@ struct alert {
 	struct track *open;
 	size_t nopen, capopen;
 	atomic_ullong notifications;
+	int silent; /* alert_free: no report (alert_new failed) */
 	pthread_mutex_t logmu;
 };
 
@@ -500,6 +518,234 @@ deliver_http(struct output *o, struct note *n, long *retry_after)
 	return rc;
 }
 
+/* ---- spool ------------------------------------------------------------ */
+
+/*
+ * With --alert-spool DIR every output keeps a journal, DIR/KIND-HASH.spool
+ * (HASH: of the output's target, so a restart with the same options finds
+ * it): one line "+\tKEY\tTRANSITION\tLEVEL\tPAYLOAD" when a notification
+ * is queued (PAYLOAD: what this output sends, one line of text), and
+ * "-\tKEY" when it left the queue (delivered or refused).  The journal is
+ * emptied whenever the queue is, and read back by alert_new: what has a
+ * "+" and no "-" is queued again, ahead of anything new.  Lines are
+ * appended (no fsync): they survive the process, not the machine.
+ */
+
+static const char *
+payload_of(const struct output *o, const struct note *n, size_t *len)
+{
+	switch (o->kind) {
+	case OUT_SLACK:
+		*len = n->slack_len;
+		return n->slack;
+	case OUT_SYSLOG:
+		*len = n->line ? strlen(n->line) : 0;
+		return n->line;
+	default:
+		*len = n->json_len;
+		return n->json;
+	}
+}
+
+static void
+spool_write(struct output *o, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(o->spool_fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!o->spool_err)
+				alert_log(o->a, "%s: spool %s: %s", o->name,
+				          o->spool_path, strerror(errno));
+			o->spool_err = 1;
+			return;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/* With o->mu held. */
+static void
+spool_add(struct output *o, const struct note *n)
+{
+	char head[256];
+	size_t plen;
+	const char *p = payload_of(o, n, &plen);
+	if (o->spool_fd < 0 || p == NULL)
+		return;
+	int hl = snprintf(head, sizeof(head), "+\t%s\t%d\t%d\t", n->key,
+	                  (int)n->t, (int)n->level);
+	struct iovec iov[3] = {{head, (size_t)hl}, {(void *)p, plen}, {"\n", 1}};
+	ssize_t w = writev(o->spool_fd, iov, 3);
+	if (w != (ssize_t)(hl + plen + 1)) {
+		/* short (or failed) vector write: finish it piece by piece */
+		size_t done = w > 0 ? (size_t)w : 0;
+		for (int i = 0; i < 3; i++) {
+			if (done >= iov[i].iov_len) {
+				done -= iov[i].iov_len;
+				continue;
+			}
+			spool_write(o, (char *)iov[i].iov_base + done,
+			            iov[i].iov_len - done);
+			done = 0;
+		}
+	}
+}
+
+/* With o->mu held: N left the queue. */
+static void
+spool_done(struct output *o, const struct note *n)
+{
+	char line[200];
+	if (o->spool_fd < 0)
+		return;
+	if (o->depth == 0) {
+		if (ftruncate(o->spool_fd, 0) < 0 && !o->spool_err) {
+			alert_log(o->a, "%s: spool %s: %s", o->name,
+			          o->spool_path, strerror(errno));
+			o->spool_err = 1;
+		}
+		return;
+	}
+	int l = snprintf(line, sizeof(line), "-\t%s\n", n->key);
+	spool_write(o, line, (size_t)l);
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Open O's journal in DIR, queue what it holds, rewrite it with only
+ * that.  -1 with ERR on error. */
+static int
+spool_open(struct output *o, const char *dir, const char *target, char *err,
+           size_t errlen)
+{
+	static const char *kinds[] = {"json", "syslog", "webhook", "slack"};
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(o->spool_path, sizeof(o->spool_path), "%s/%s-%016llx.spool",
+	         dir, kinds[o->kind],
+	         (unsigned long long)fnv1a(target ? target : ""));
+	if ((f = fopen(o->spool_path, "r")) != NULL) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		while ((len = getline(&line, &cap, f)) > 0) {
+			if (line[len - 1] != '\n')
+				break; /* a torn last line: not a record */
+			line[--len] = '\0';
+			if (line[0] == '-' && line[1] == '\t') {
+				/* the oldest queued copy of that key is done */
+				for (struct qent **pq = &o->head; *pq;
+				     pq = &(*pq)->next) {
+					if (strcmp((*pq)->n->key, line + 2) != 0)
+						continue;
+					struct qent *q = *pq;
+					*pq = q->next;
+					o->depth--;
+					o->bytes -= q->n->bytes;
+					note_unref(q->n);
+					free(q);
+					break;
+				}
+				o->tail = NULL;
+				for (struct qent *q = o->head; q; q = q->next)
+					o->tail = q;
+				continue;
+			}
+			char *key, *tr, *lv, *payload, *save = NULL;
+			if (line[0] != '+' || line[1] != '\t' ||
+			    (key = strtok_r(line + 2, "\t", &save)) == NULL ||
+			    (tr = strtok_r(NULL, "\t", &save)) == NULL ||
+			    (lv = strtok_r(NULL, "\t", &save)) == NULL ||
+			    (payload = save) == NULL || strlen(key) >= 160)
+				continue;
+			struct note *n = calloc(1, sizeof(*n));
+			struct qent *q = malloc(sizeof(*q));
+			size_t pl = strlen(payload);
+			char *copy = malloc(pl + 2);
+			if (!n || !q || !copy) {
+				free(n);
+				free(q);
+				free(copy);
+				break;
+			}
+			memcpy(copy, payload, pl + 1);
+			atomic_init(&n->refs, 1);
+			n->t = (enum alert_transition)atoi(tr);
+			n->level = (uint8_t)atoi(lv);
+			snprintf(n->key, sizeof(n->key), "%s", key);
+			if (o->kind == OUT_SLACK) {
+				n->slack = copy;
+				n->slack_len = pl;
+			} else if (o->kind == OUT_SYSLOG) {
+				n->line = copy;
+			} else {
+				copy[pl] = '\n';
+				copy[pl + 1] = '\0';
+				n->json = copy;
+				n->json_len = pl;
+			}
+			n->bytes = sizeof(*n) + pl + 2;
+			q->n = n;
+			q->next = NULL;
+			if (o->tail)
+				o->tail->next = q;
+			else
+				o->head = q;
+			o->tail = q;
+			o->depth++;
+			o->bytes += n->bytes;
+		}
+		free(line);
+		fclose(f);
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "--alert-spool %s: %s", o->spool_path,
+		         strerror(errno));
+		return -1;
+	}
+	/* rewrite the journal with only what is still queued */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->spool_path);
+	o->spool_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (o->spool_fd < 0) {
+		snprintf(err, errlen, "--alert-spool %s: %s", tmp,
+		         strerror(errno));
+		return -1;
+	}
+	for (struct qent *q = o->head; q; q = q->next)
+		spool_add(o, q->n);
+	close(o->spool_fd);
+	if (rename(tmp, o->spool_path) < 0) {
+		snprintf(err, errlen, "--alert-spool %s: %s", o->spool_path,
+		         strerror(errno));
+		o->spool_fd = -1;
+		return -1;
+	}
+	o->spool_fd = open(o->spool_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (o->spool_fd < 0) {
+		snprintf(err, errlen, "--alert-spool %s: %s", o->spool_path,
+		         strerror(errno));
+		return -1;
+	}
+	o->max_depth = o->depth;
+	if (o->depth)
+		alert_log(o->a, "%s: %llu notification%s from the spool",
+		          o->name, (unsigned long long)o->depth,
+		          o->depth == 1 ? "" : "s");
+	return 0;
+}
+
 static void *
 worker(void *arg)
 {
@@ -546,6 +792,7 @@ worker(void *arg)
 				          n->key, rc == 0 ? "delivered" : "given up",
 				          o->attempt, o->attempt == 1 ? "y" : "ies");
 			o->attempt = 0;
+			spool_done(o, n);
 			free(q);
 			note_unref(n);
 			continue;
@@ -640,6 +887,7 @@ alert_new(const struct alert_opts *opts, char *err, size_t errlen)
 		struct output *o = &a->out[i];
 		o->a = a;
 		o->fd = -1;
+		o->spool_fd = -1;
 		o->rng = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)getpid() << 16) ^
 		         (uint64_t)time(NULL) ^ ((uint64_t)(i + 1) << 40);
 	}
@@ -689,21 +937,41 @@ alert_new(const struct alert_opts *opts, char *err, size_t errlen)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	for (unsigned i = 0; i < nout; i++) {
+		pthread_mutex_init(&a->out[i].mu, NULL);
+		pthread_cond_init(&a->out[i].cv, &ca);
+	}
+	pthread_condattr_destroy(&ca);
+	a->nout = nout;
+	if (opts->spool_dir) {
+		if (mkdir(opts->spool_dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "--alert-spool %s: %s",
+			         opts->spool_dir, strerror(errno));
+			goto fail;
+		}
+		for (unsigned i = 0; i < nout; i++) {
+			struct output *o = &a->out[i];
+			const char *target = o->kind == OUT_JSON ? opts->json_path
+			                     : o->kind == OUT_SYSLOG
+			                         ? a->o.syslog_socket
+			                         : o->url;
+			if (spool_open(o, opts->spool_dir, target, err, errlen) < 0)
+				goto fail;
+		}
+	}
+	for (unsigned i = 0; i < nout; i++) {
 		struct output *o = &a->out[i];
-		pthread_mutex_init(&o->mu, NULL);
-		pthread_cond_init(&o->cv, &ca);
-		a->nout = i + 1;
 		if (pthread_create(&o->th, NULL, worker, o) != 0) {
 			snprintf(err, errlen, "cannot start a thread");
-			pthread_condattr_destroy(&ca);
-			a->o.flush = 0;
-			alert_free(a);
-			return NULL;
+			goto fail;
 		}
 		o->started = 1;
 	}
-	pthread_condattr_destroy(&ca);
 	return a;
+fail:
+	a->o.flush = 0;
+	a->silent = 1;
+	alert_free(a);
+	return NULL;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -784,6 +1052,7 @@ emit(struct alert *a, const struct vg_event *ev, enum alert_transition t)
 		o->bytes += n->bytes;
 		if (o->depth > o->max_depth)
 			o->max_depth = o->depth;
+		spool_add(o, n);
 		pthread_cond_signal(&o->cv);
 		pthread_mutex_unlock(&o->mu);
 	}
@@ -893,14 +1162,20 @@ alert_free(struct alert *a)
 				break;
 			off += (size_t)k;
 		}
-		alert_log(a, "%s: %llu delivered, %llu retries, %llu rejected, "
-		          "%llu undelivered, queue peaked at %llu%s%s",
-		          o->name, (unsigned long long)o->delivered,
-		          (unsigned long long)o->retries,
-		          (unsigned long long)o->rejected,
-		          (unsigned long long)o->depth,
-		          (unsigned long long)o->max_depth, keys,
-		          o->depth > 5 ? ", ..." : "");
+		if (!a->silent)
+			alert_log(a,
+			          "%s: %llu delivered, %llu retries, %llu "
+			          "rejected, %llu undelivered%s, queue peaked at "
+			          "%llu%s%s",
+			          o->name, (unsigned long long)o->delivered,
+			          (unsigned long long)o->retries,
+			          (unsigned long long)o->rejected,
+			          (unsigned long long)o->depth,
+			          o->depth && o->spool_fd >= 0
+			              ? " (kept in the spool)"
+			              : "",
+			          (unsigned long long)o->max_depth, keys,
+			          o->depth > 5 ? ", ..." : "");
 		while (o->head) {
 			struct qent *q = o->head;
 			o->head = q->next;
@@ -911,6 +1186,8 @@ alert_free(struct alert *a)
 			curl_easy_cleanup(o->curl);
 		if (o->own_fd && o->fd >= 0)
 			close(o->fd);
+		if (o->spool_fd >= 0)
+			close(o->spool_fd);
 		pthread_mutex_destroy(&o->mu);
 		pthread_cond_destroy(&o->cv);
 	}

@@ -6,12 +6,16 @@
  * when a webhook receiver never answers.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <math.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -496,6 +500,209 @@ test_new_errors(void)
 	alert_event(NULL, &ev);
 }
 
+/* ---- spool: a receiver that is down, a restart, the receiver up ---------- */
+
+struct recv {
+	pthread_mutex_t mu;
+	char keys[2048];
+	int bad_body;
+	unsigned n;
+};
+
+struct upload {
+	char *body;
+	size_t len;
+};
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+           const char *method, const char *version, const char *data,
+           size_t *data_size, void **con_cls)
+{
+	struct recv *r = cls;
+	struct upload *u = *con_cls;
+	if (u == NULL) {
+		*con_cls = calloc(1, sizeof(*u));
+		return *con_cls ? MHD_YES : MHD_NO;
+	}
+	if (*data_size) {
+		char *nb = realloc(u->body, u->len + *data_size + 1);
+		if (nb == NULL)
+			return MHD_NO;
+		memcpy(nb + u->len, data, *data_size);
+		u->body = nb;
+		u->len += *data_size;
+		u->body[u->len] = '\0';
+		*data_size = 0;
+		return MHD_YES;
+	}
+	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                              "Idempotency-Key");
+	char want[200];
+	snprintf(want, sizeof(want), "{\"key\":\"%s\",", key ? key : "");
+	pthread_mutex_lock(&r->mu);
+	size_t n = strlen(r->keys);
+	snprintf(r->keys + n, sizeof(r->keys) - n, "%s ", key ? key : "?");
+	if (!u->body || strncmp(u->body, want, strlen(want)) != 0 ||
+	    u->body[u->len - 1] != '}')
+		r->bad_body++;
+	r->n++;
+	pthread_mutex_unlock(&r->mu);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+        enum MHD_RequestTerminationCode toe)
+{
+	struct upload *u = *con_cls;
+	if (u) {
+		free(u->body);
+		free(u);
+	}
+	*con_cls = NULL;
+}
+
+/* Lines and size of the one *.spool file in SPOOL, -1 if none. */
+static long
+spool_lines(const char *spool, long *size)
+{
+	DIR *d = opendir(spool);
+	struct dirent *de;
+	long lines = -1;
+	char path[512];
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 6, ".spool") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", spool, de->d_name);
+		FILE *f = fopen(path, "r");
+		int ch;
+		lines = 0;
+		*size = 0;
+		while (f && (ch = fgetc(f)) != EOF) {
+			(*size)++;
+			lines += ch == '\n';
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return lines;
+}
+
+static void
+test_spool_restart(void)
+{
+	char spool[256], url[64], err[256];
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	long size = 0;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(getsockname(s, (struct sockaddr *)&sin, &sl) == 0);
+	uint16_t port = ntohs(sin.sin_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/h", port);
+
+	struct alert_opts o;
+	alert_opts_default(&o);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", url), 1);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-spool", spool), 1);
+	o.retry_min = 0.05;
+	o.retry_max = 0.1;
+	o.flush = 0.3;
+	o.log = capture;
+
+	/* 1: the receiver is down; two notifications stay in the spool */
+	logbuf[0] = '\0';
+	struct alert *a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	struct vg_event ev = kp_outage();
+	alert_event(a, &ev);
+	ev.end = ev.start + 300;
+	alert_event(a, &ev);
+	alert_free(a);
+	CHECK(strstr(logbuf, "2 undelivered (kept in the spool)") != NULL);
+	CHECK_EQ_INT(spool_lines(spool, &size), 2);
+
+	/* 2: restarted, still down: the same two, nothing duplicated */
+	logbuf[0] = '\0';
+	a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	CHECK(strstr(logbuf, "2 notifications from the spool") != NULL);
+	alert_free(a);
+	CHECK_EQ_INT(spool_lines(spool, &size), 2);
+	close(s);
+
+	/* 3: the receiver is up: the spooled two, then a new one, in order */
+	struct recv r;
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	struct MHD_Daemon *d = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, on_request, &r,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_END);
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	o.flush = 20;
+	logbuf[0] = '\0';
+	a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	ev = kp_outage();
+	ev.id = 5;
+	if (a)
+		alert_event(a, &ev);
+	alert_free(a);
+	CHECK_EQ_STR(r.keys, "4-country:KP-1445569200-opened "
+	                     "4-country:KP-1445569200-restored "
+	                     "5-country:KP-1445569200-opened ");
+	CHECK_EQ_INT(r.bad_body, 0);
+	CHECK(strstr(logbuf, "3 delivered, 0 retries, 0 rejected, 0 undelivered") != NULL);
+	CHECK_EQ_INT(spool_lines(spool, &size), 0);
+	CHECK_EQ_INT(size, 0);
+
+	/* 4: restarted again: nothing is sent twice */
+	a = alert_new(&o, err, sizeof(err));
+	alert_free(a);
+	CHECK_EQ_INT(r.n, 3);
+	MHD_stop_daemon(d);
+	pthread_mutex_destroy(&r.mu);
+
+	/* a spool that cannot be made is an error at start */
+	char bad[300];
+	snprintf(bad, sizeof(bad), "%s/no/such", dir);
+	o.spool_dir = bad;
+	CHECK(alert_new(&o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "--alert-spool") != NULL);
+
+	char path[512];
+	DIR *dd = opendir(spool);
+	struct dirent *de;
+	while (dd && (de = readdir(dd)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", spool, de->d_name);
+		unlink(path);
+	}
+	if (dd)
+		closedir(dd);
+	rmdir(spool);
+}
+
 int
 main(void)
 {
@@ -518,6 +725,7 @@ main(void)
 	RUN(test_many_in_order);
 	RUN(test_flush_bounded);
 	RUN(test_new_errors);
+	RUN(test_spool_restart);
 	rmdir(dir);
 	return TEST_MAIN_END();
 }

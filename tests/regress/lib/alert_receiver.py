@@ -8,7 +8,8 @@ then listens on 127.0.0.1:PORT and on the unix datagram socket SYSLOG.
 Every HTTP request and every syslog datagram is appended to OUT as one
 JSON object.  Answers, per path: /hook and /slack fail with 500, then 429
 with Retry-After: RETRY_AFTER, then 503, and then always 200; /reject always
-400.  Runs until killed.
+400; any other path 200.  Without --wait-for it is up at once.  Runs until
+killed.
 """
 import argparse
 import json
@@ -23,8 +24,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--syslog", required=True)
 ap.add_argument("--out", required=True)
-ap.add_argument("--wait-for", required=True)
-ap.add_argument("--wait-text", required=True)
+ap.add_argument("--wait-for")
+ap.add_argument("--wait-text", default="")
 ap.add_argument("--min-down", type=float, default=3)
 ap.add_argument("--retry-after", type=int, default=2)
 args = ap.parse_args()
@@ -53,6 +54,8 @@ class Handler(BaseHTTPRequestHandler):
         extra = {}
         if self.path == "/reject":
             status = 400
+        elif self.path not in ("/hook", "/slack"):
+            status = 200
         elif i == 0:
             status = 500
         elif i == 1:
@@ -77,7 +80,7 @@ class Handler(BaseHTTPRequestHandler):
 
 start = time.time()
 record({"kind": "down", "t": start})
-while True:
+while args.wait_for:
     try:
         with open(args.wait_for) as f:
             if args.wait_text in f.read() and time.time() - start >= args.min_down:
