@@ -114,9 +114,10 @@ struct alert;
 struct alert *alert_new(const struct alert_opts *o, char *err, size_t n);
 
 /* The observatory's report of EV (see above for which reports notify).
- * Never blocks on I/O: the payloads are built here and queued; the
- * workers send them.  Calls must not overlap (one thread at a time);
- * EV is not kept. */
+ * Never waits for a receiver, a socket or a pipe: the payloads are built
+ * here and queued, the workers send them (with a spool, the journal line
+ * is appended here, to a local file).  Calls must not overlap (one thread
+ * at a time); EV is not kept. */
 void alert_event(struct alert *a, const struct vg_event *ev);
 
 struct alert_stats {

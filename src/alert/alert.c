@@ -1028,6 +1028,10 @@ emit(struct alert *a, const struct vg_event *ev, enum alert_transition t)
 		if ((n->line = malloc(l)) == NULL)
 			goto oom;
 		snprintf(n->line, l, "%s [key %s]", sum, key);
+		/* one line, whatever an AS name holds */
+		for (char *c = n->line; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		n->bytes += l;
 	}
 	atomic_init(&n->refs, (int)a->nout);

@@ -568,6 +568,8 @@ on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 /* Lines and size of the one *.spool file in SPOOL, -1 if none. */
+static char spool_file[512];
+
 static long
 spool_lines(const char *spool, long *size)
 {
@@ -582,6 +584,7 @@ spool_lines(const char *spool, long *size)
 		if (l < 6 || strcmp(de->d_name + l - 6, ".spool") != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", spool, de->d_name);
+		snprintf(spool_file, sizeof(spool_file), "%s", path);
 		FILE *f = fopen(path, "r");
 		int ch;
 		lines = 0;
@@ -646,6 +649,14 @@ test_spool_restart(void)
 	alert_free(a);
 	CHECK_EQ_INT(spool_lines(spool, &size), 2);
 	close(s);
+	/* damage: junk, short records, an unknown key, a torn last line */
+	FILE *f = fopen(spool_file, "a");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("junk\n+\tonly-a-key\n+\tk\t1\n-\tno-such-key\n\n"
+		      "+\ttorn\t1\t1\t{\"key\":\"torn\"}", f);
+		fclose(f);
+	}
 
 	/* 3: the receiver is up: the spooled two, then a new one, in order */
 	struct recv r;
