@@ -127,7 +127,9 @@ struct alert_stats {
 	uint64_t delivered;     /* (notification, output) pairs delivered */
 	uint64_t retries;       /* failed attempts that were retried */
 	uint64_t rejected;      /* permanent failures (dropped) */
-	uint64_t bytes_queued;  /* memory held by queued payloads */
+	uint64_t bytes_queued;  /* memory held by queued notifications (each
+	                           counted once, however many outputs wait
+	                           for it) */
 	unsigned outputs;
 };
 void alert_stats(struct alert *a, struct alert_stats *st);

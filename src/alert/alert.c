@@ -210,6 +210,7 @@ struct note {
 	size_t slack_len;
 	char *line;  /* syslog text, NULL when no syslog */
 	size_t bytes;
+	struct alert *owner;
 };
 
 struct qent {
@@ -236,7 +237,7 @@ struct output {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct qent *head, *tail;
-	uint64_t depth, max_depth, delivered, retries, rejected, bytes;
+	uint64_t depth, max_depth, delivered, retries, rejected;
 	unsigned attempt; /* failures in a row of the head */
 	int stop;
 	struct timespec deadline;
@@ -256,6 +257,7 @@ struct alert {
 	struct track *open;
 	size_t nopen, capopen;
 	atomic_ullong notifications;
+	atomic_ullong bytes; /* held by queued notifications */
 	int silent; /* alert_free: no report (alert_new failed) */
 	pthread_mutex_t logmu;
 };
@@ -284,6 +286,7 @@ static void
 note_unref(struct note *n)
 {
 	if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
+		atomic_fetch_sub(&n->owner->bytes, n->bytes);
 		free(n->json);
 		free(n->slack);
 		free(n->line);
@@ -654,7 +657,6 @@ spool_open(struct output *o, const char *dir, const char *target, char *err,
 					struct qent *q = *pq;
 					*pq = q->next;
 					o->depth--;
-					o->bytes -= q->n->bytes;
 					note_unref(q->n);
 					free(q);
 					break;
@@ -697,7 +699,9 @@ spool_open(struct output *o, const char *dir, const char *target, char *err,
 				n->json = copy;
 				n->json_len = pl;
 			}
-			n->bytes = sizeof(*n) + pl + 2;
+			n->bytes = sizeof(*n) + sizeof(*q) + pl + 2;
+			n->owner = o->a;
+			atomic_fetch_add(&o->a->bytes, n->bytes);
 			q->n = n;
 			q->next = NULL;
 			if (o->tail)
@@ -706,7 +710,6 @@ spool_open(struct output *o, const char *dir, const char *target, char *err,
 				o->head = q;
 			o->tail = q;
 			o->depth++;
-			o->bytes += n->bytes;
 		}
 		free(line);
 		fclose(f);
@@ -782,7 +785,6 @@ worker(void *arg)
 			if (o->head == NULL)
 				o->tail = NULL;
 			o->depth--;
-			o->bytes -= n->bytes;
 			if (rc == 0)
 				o->delivered++;
 			else
@@ -1035,6 +1037,9 @@ emit(struct alert *a, const struct vg_event *ev, enum alert_transition t)
 		n->bytes += l;
 	}
 	atomic_init(&n->refs, (int)a->nout);
+	n->bytes += a->nout * sizeof(struct qent);
+	n->owner = a;
+	atomic_fetch_add(&a->bytes, n->bytes);
 	for (unsigned i = 0; i < a->nout; i++) {
 		struct output *o = &a->out[i];
 		struct qent *q = malloc(sizeof(*q));
@@ -1053,7 +1058,6 @@ emit(struct alert *a, const struct vg_event *ev, enum alert_transition t)
 			o->head = q;
 		o->tail = q;
 		o->depth++;
-		o->bytes += n->bytes;
 		if (o->depth > o->max_depth)
 			o->max_depth = o->depth;
 		spool_add(o, n);
@@ -1119,6 +1123,7 @@ alert_stats(struct alert *a, struct alert_stats *st)
 	if (a == NULL)
 		return;
 	st->notifications = atomic_load(&a->notifications);
+	st->bytes_queued = atomic_load(&a->bytes);
 	st->outputs = a->nout;
 	for (unsigned i = 0; i < a->nout; i++) {
 		struct output *o = &a->out[i];
@@ -1129,7 +1134,6 @@ alert_stats(struct alert *a, struct alert_stats *st)
 		st->delivered += o->delivered;
 		st->retries += o->retries;
 		st->rejected += o->rejected;
-		st->bytes_queued += o->bytes;
 		pthread_mutex_unlock(&o->mu);
 	}
 }
