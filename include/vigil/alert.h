@@ -135,7 +135,8 @@ struct alert_stats {
 void alert_stats(struct alert *a, struct alert_stats *st);
 
 /* Stop: the workers get o->flush seconds in all to deliver what is
- * queued (retrying as usual), then everything is freed.  Logs one line
+ * queued (retrying as usual; a transfer still under way then is cut
+ * within about a second, whatever o->timeout), then everything is freed.  Logs one line
  * per output: delivered, retries, rejected and undelivered counts.
  * NULL is fine. */
 void alert_free(struct alert *a);

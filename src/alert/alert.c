@@ -451,6 +451,15 @@ discard(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* Abort a transfer under way once alert_free's deadline has passed
+ * (libcurl calls this about once a second, and more while data moves). */
+static int
+past_deadline(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+              curl_off_t ultotal, curl_off_t ulnow)
+{
+	return time_left(ctx) <= 0;
+}
+
 static int
 deliver_http(struct output *o, struct note *n, long *retry_after)
 {
@@ -480,6 +489,9 @@ deliver_http(struct output *o, struct note *n, long *retry_after)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, a->o.tag);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, past_deadline);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
 	if (o->kind == OUT_SLACK) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, n->slack);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n->slack_len);

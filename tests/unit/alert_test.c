@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -714,6 +715,53 @@ test_spool_restart(void)
 	rmdir(spool);
 }
 
+/* A receiver that takes the request and never answers: the transfer
+ * under way is cut at the deadline, not after the request timeout. */
+static void
+test_flush_cuts_transfer(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(getsockname(s, (struct sockaddr *)&sin, &sl) == 0);
+	CHECK(listen(s, 8) == 0); /* connections complete, nobody reads */
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/slow",
+	         ntohs(sin.sin_port));
+	struct alert_opts o;
+	alert_opts_default(&o);
+	CHECK_EQ_INT(alert_opts_parse(&o, "--alert-webhook", url), 1);
+	o.timeout = 120;
+	o.flush = 0.5;
+	o.log = capture;
+	logbuf[0] = '\0';
+	struct alert *a = alert_new(&o, err, sizeof(err));
+	CHECK(a != NULL);
+	if (a == NULL) {
+		close(s);
+		return;
+	}
+	struct vg_event ev = kp_outage();
+	alert_event(a, &ev);
+	usleep(300000); /* the request is under way */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alert_free(a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(s);
+	double took = (double)(t1.tv_sec - t0.tv_sec) +
+	              (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* 0.5 s of flush plus libcurl's progress tick, far from 120 s */
+	CHECK(took < 10);
+	CHECK(strstr(logbuf, "0 delivered, 1 retries, 0 rejected, 1 undelivered") != NULL);
+	if (took >= 10 || !strstr(logbuf, "1 undelivered"))
+		fprintf(stderr, "  took %.1f s; log: %s", took, logbuf);
+}
+
 int
 main(void)
 {
@@ -735,6 +783,7 @@ main(void)
 	RUN(test_transitions);
 	RUN(test_many_in_order);
 	RUN(test_flush_bounded);
+	RUN(test_flush_cuts_transfer);
 	RUN(test_new_errors);
 	RUN(test_spool_restart);
 	rmdir(dir);
