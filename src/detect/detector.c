@@ -625,7 +625,7 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	s->withdrawals = e->wd;
 	s->path_changes = e->pc;
 	s->flaps = e->flaps;
-	s->peers_up = rib_full_asns(ob->rib, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4);
+	s->peers_up = obs_full_asns(ob, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4);
 	s->baseline = d->out.id || d->pend ? d->frozen_base
 	              : ready               ? d->base
 	                                    : NAN;
