@@ -610,7 +610,7 @@ merge_run(struct replay *rp, struct mfile *mf, uint32_t n)
 			break;
 		if (obs_merge_bin(rp->ob, t) < 0) {
 			fprintf(stderr, "vigil replay: partial bins out of order "
-			        "or misaligned at %u\n", t);
+			        "or misaligned, or a gap of over a year, at %u\n", t);
 			return -1;
 		}
 		for (uint32_t i = 0; i < n; i++)

@@ -1331,12 +1331,17 @@ obs_merge_bin(struct obs *ob, uint32_t bin_start)
 	if (bin_start % ob->o.bin_len != 0)
 		return -1;
 	if (!ob->started) {
+		if (bin_start > UINT32_MAX - 2 * ob->o.bin_len)
+			return -1;
 		ob->bin_end = bin_start + ob->o.bin_len;
 		ob->started = 1;
 		return 0;
 	}
 	if (bin_start + ob->o.bin_len < ob->bin_end)
 		return -1; /* a bin already closed */
+	if (bin_start > UINT32_MAX - 2 * ob->o.bin_len ||
+	    (bin_start > ob->bin_end && bin_start - ob->bin_end > 366u * 86400))
+		return -1; /* past 2106, or a gap of more than a year */
 	obs_advance(ob, bin_start);
 	return 0;
 }
