@@ -77,6 +77,7 @@ struct rib_peer {
 	uint32_t up_since;     /* when the session came up (for the grace) */
 	uint32_t last_change;
 	int stale_pending;     /* unconfirmed routes may remain */
+	uint32_t last_path;    /* path of its last announcement (a cache) */
 };
 
 enum rib_change {

@@ -169,11 +169,12 @@ struct obs {
 
 	/* the peer of the last element: consecutive elements mostly share
 	 * it (one UPDATE, one RIB record) */
-	const char *last_collector;
-	char last_coll[32];
-	struct vg_addr last_addr;
-	uint32_t last_asn;
-	int last_peer;
+	struct peer_cache {
+		char coll[32];
+		struct vg_addr addr;
+		uint32_t asn;
+		int peer; /* -1: empty */
+	} pcache[64];
 
 	/* (prefix, entity) pairs counted as flapping or unstable in this
 	 * bin: each prefix counts once per entity, however many peers and

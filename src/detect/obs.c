@@ -426,21 +426,29 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	if (e->time_sec >= ob->bin_end)
 		obs_advance(ob, e->time_sec);
 	ob->elems++;
-	if (ob->last_collector && e->peer_asn == ob->last_asn &&
-	    strcmp(collector, ob->last_collector) == 0 &&
-	    e->peer_addr.afi == ob->last_addr.afi &&
-	    memcmp(e->peer_addr.addr, ob->last_addr.addr, 16) == 0) {
-		peer = ob->last_peer;
+	/* the peer, through a small cache: a RIB record cycles through its
+	 * peers, an UPDATE's elements share one */
+	uint64_t a0, a1;
+	memcpy(&a0, e->peer_addr.addr, 8);
+	memcpy(&a1, e->peer_addr.addr + 8, 8);
+	struct peer_cache *pc =
+	    &ob->pcache[vg_mix64(a0 ^ vg_mix64(a1 ^ e->peer_asn)) & 63];
+	if (pc->peer >= 0 && pc->asn == e->peer_asn &&
+	    pc->addr.afi == e->peer_addr.afi &&
+	    memcmp(pc->addr.addr, e->peer_addr.addr, 16) == 0 &&
+	    strcmp(pc->coll, collector) == 0) {
+		peer = pc->peer;
 	} else {
 		peer = rib_peer_id(ob->rib, collector, &e->peer_addr,
 		                   e->peer_asn);
 		if (peer < 0)
 			return -1;
-		snprintf(ob->last_coll, sizeof(ob->last_coll), "%s", collector);
-		ob->last_collector = ob->last_coll;
-		ob->last_addr = e->peer_addr;
-		ob->last_asn = e->peer_asn;
-		ob->last_peer = peer;
+		size_t cl = strnlen(collector, sizeof(pc->coll) - 1);
+		memcpy(pc->coll, collector, cl);
+		pc->coll[cl] = '\0';
+		pc->addr = e->peer_addr;
+		pc->asn = e->peer_asn;
+		pc->peer = peer;
 	}
 	if (e->type == VG_ELEM_STATE) {
 		rib_peer_state(ob->rib, (unsigned)peer, e->new_state, e->time_sec);
@@ -518,7 +526,7 @@ obs_dump_end(struct obs *ob, const char *collector)
  * seen in, and the smallest keys of a union are the smallest of the
  * parts' smallest keys. */
 static void
-memb_keep(uint64_t *keys, unsigned *n, uint64_t k)
+memb_keep(uint64_t *keys, uint32_t *ids, unsigned *n, uint64_t k, uint32_t id)
 {
 	unsigned i;
 	for (i = 0; i < *n; i++) {
@@ -532,6 +540,10 @@ memb_keep(uint64_t *keys, unsigned *n, uint64_t k)
 	unsigned last = *n < OBS_MAX_MEMB ? *n : OBS_MAX_MEMB - 1;
 	memmove(&keys[i + 1], &keys[i], (last - i) * sizeof(*keys));
 	keys[i] = k;
+	if (ids) {
+		memmove(&ids[i + 1], &ids[i], (last - i) * sizeof(*ids));
+		ids[i] = id;
+	}
 	if (*n < OBS_MAX_MEMB)
 		(*n)++;
 }
@@ -578,6 +590,7 @@ struct pfx_local {
 	unsigned present;
 	unsigned nmemb;
 	uint64_t memb[OBS_MAX_MEMB];
+	uint32_t memb_ent[OBS_MAX_MEMB];
 	uint32_t sample;      /* path */
 	int sample_peer;      /* rib peer id, -1 none */
 	int sample_counts;
@@ -602,13 +615,17 @@ pfx_local(struct obs *ob, uint32_t id, struct opfx *o, struct pfx_local *L)
 		if (best_a < 0 || rk < (rank ? rank[x->routes[best_a].peer]
 		                             : x->routes[best_a].peer))
 			best_a = (int)i;
+		/* consecutive routes mostly share a path */
+		if (i > 0 && rt->path == x->routes[i - 1].path)
+			continue;
 		uint32_t e = path_org_ent(ob, rt->path);
 		if (e != UINT32_MAX)
-			memb_keep(L->memb, &L->nmemb, ob->ents[e].key);
+			memb_keep(L->memb, L->memb_ent, &L->nmemb, ob->ents[e].key, e);
 		for (unsigned c = 0; c < o->ncc; c++) {
 			e = path_up_ent(ob, rt->path, o->cc[c]);
 			if (e != UINT32_MAX)
-				memb_keep(L->memb, &L->nmemb, ob->ents[e].key);
+				memb_keep(L->memb, L->memb_ent, &L->nmemb,
+				          ob->ents[e].key, e);
 		}
 	}
 	int best = best_c >= 0 ? best_c : best_a;
@@ -631,19 +648,11 @@ ent_of_key(struct obs *ob, uint64_t key)
  * stays a member of what it belonged to. */
 static void
 apply_membership(struct obs *ob, uint32_t id, struct opfx *o,
-                 unsigned present, const uint64_t *keys, unsigned nkeys,
+                 unsigned present, const uint32_t *want, unsigned nwant,
                  uint32_t sample)
 {
-	uint32_t want[OBS_MAX_MEMB];
-	unsigned nwant = 0;
-
 	if (!present)
 		return;
-	for (unsigned k = 0; k < nkeys; k++) {
-		uint32_t e = ent_of_key(ob, keys[k]);
-		if (e != UINT32_MAX)
-			want[nwant++] = e;
-	}
 	if (sample && sample != o->sample_path) {
 		int counted = o->counted_origin != 0;
 		if (counted &&
@@ -689,7 +698,7 @@ update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 {
 	struct pfx_local L;
 	pfx_local(ob, id, o, &L);
-	apply_membership(ob, id, o, L.present, L.memb, L.nmemb, L.sample);
+	apply_membership(ob, id, o, L.present, L.memb_ent, L.nmemb, L.sample);
 }
 
 /* The (country entity, origin) counter; NULL if memory runs out. */
@@ -1042,6 +1051,16 @@ close_bin(struct obs *ob)
 	for (uint32_t k = 0; k < ob->norder; k++) {
 		uint32_t ei = ob->order[k];
 		struct ent *e = &ob->ents[ei];
+		/* entities are visited in key order, not memory order: fetch
+		 * the next ones (and their detector state) ahead */
+		if (k + 8 < ob->norder) {
+			const char *n8 = (const char *)&ob->ents[ob->order[k + 8]];
+			__builtin_prefetch(n8);
+			__builtin_prefetch(n8 + 64);
+			__builtin_prefetch(n8 + 128);
+		}
+		if (k + 4 < ob->norder && ob->ents[ob->order[k + 4]].det)
+			__builtin_prefetch(ob->ents[ob->order[k + 4]].det);
 		if (e->dirty)
 			recount(ob, e);
 		if (!e->active)
@@ -1395,7 +1414,7 @@ merge_membership(struct obs *ob, uint32_t id, struct opfx *o)
 		const struct mpart *e = &m->e[i];
 		present |= (e->flags & VGP_PRESENT) != 0;
 		for (unsigned k = 0; k < e->nmemb; k++)
-			memb_keep(keys, &nkeys, e->memb[k]);
+			memb_keep(keys, NULL, &nkeys, e->memb[k], 0);
 		if (!(e->flags & VGP_SAMPLE) || !e->path)
 			continue;
 		int ec = (e->flags & VGP_COUNTS) != 0;
@@ -1405,7 +1424,14 @@ merge_membership(struct obs *ob, uint32_t id, struct opfx *o)
 		                              &ob->mpeers[best->peer]) < 0))
 			best = e;
 	}
-	apply_membership(ob, id, o, present, keys, nkeys,
+	uint32_t want[OBS_MAX_MEMB];
+	unsigned nwant = 0;
+	for (unsigned k = 0; k < nkeys; k++) {
+		uint32_t e = ent_of_key(ob, keys[k]);
+		if (e != UINT32_MAX)
+			want[nwant++] = e;
+	}
+	apply_membership(ob, id, o, present, want, nwant,
 	                 best ? best->path : 0);
 }
 
@@ -1662,6 +1688,8 @@ obs_new(const struct obs_opts *o, const struct geo_db *geo,
 	if (sink)
 		ob->sink = *sink;
 	ob->geo = geo;
+	for (unsigned i = 0; i < 64; i++)
+		ob->pcache[i].peer = -1;
 	ob->rib = rib_new(&ob->o.rib);
 	ob->ent_mask = 1023;
 	ob->ent_slots = calloc(ob->ent_mask + 1, sizeof(uint32_t));

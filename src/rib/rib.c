@@ -73,6 +73,8 @@ struct rib {
 	/* one-entry cache: the last element's attributes -> path */
 	const void *cache_attrs;
 	uint32_t cache_gen, cache_path;
+	/* the last prefix looked up (a RIB record's entries share it) */
+	uint32_t last_pfx;
 	uint64_t routes;
 };
 
@@ -127,13 +129,15 @@ pfx_rehash(struct rib *r, uint32_t nslots)
 static uint32_t
 pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 {
+	if (r->last_pfx < r->npfx && pfx_eq(&r->pfx[r->last_pfx].p, p))
+		return r->last_pfx;
 	uint32_t h = pfx_hash(p) & r->pfx_mask;
 	for (;;) {
 		uint32_t s = r->pfx_slots[h];
 		if (s == 0)
 			break;
 		if (pfx_eq(&r->pfx[s - 1].p, p))
-			return s - 1;
+			return r->last_pfx = s - 1;
 		h = (h + 1) & r->pfx_mask;
 	}
 	if (!create)
@@ -150,6 +154,7 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 	x->p = *p;
 	x->p.safi = VG_SAFI_UNICAST;
 	r->pfx_slots[h] = r->npfx + 1;
+	r->last_pfx = r->npfx;
 	return r->npfx++;
 }
 
@@ -632,9 +637,16 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		pid = r->cache_path;
 	} else {
 		struct bgp_path empty = {0};
-		pid = path_intern(r, e->path ? e->path : &empty);
-		if (pid == PATH_NONE)
-			return -1;
+		const struct bgp_path *bp = e->path ? e->path : &empty;
+		/* a peer's consecutive RIB entries mostly share a path */
+		pid = p->last_path;
+		if (pid == PATH_NONE || pid >= r->npaths ||
+		    r->paths[pid].data == NULL || !path_eq(&r->paths[pid], bp)) {
+			pid = path_intern(r, bp);
+			if (pid == PATH_NONE)
+				return -1;
+			p->last_path = pid;
+		}
 		r->cache_attrs = e->attrs;
 		r->cache_gen = e->attrs_gen;
 		r->cache_path = pid;
