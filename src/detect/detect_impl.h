@@ -22,6 +22,7 @@ struct det {
 	uint32_t pos;       /* next write position */
 	uint32_t same_run;  /* latest bins equal to the one before them */
 	uint32_t inz;       /* latest bins with a zero instability count */
+	uint32_t innz;      /* non-zero instability counts in the history */
 	uint8_t use_v6;     /* metric is v6 units (entity has no IPv4) */
 	uint8_t seen_v4;
 	double base;        /* cached baseline */
