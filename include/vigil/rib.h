@@ -57,7 +57,8 @@ struct rib_pfx {
 	uint8_t flags;
 	uint16_t nroutes, cap;
 	uint16_t seen_asns;  /* distinct full-feed up ASNs routing it */
-	uint32_t last_wd;    /* time of the last withdrawal, for flaps */
+	uint32_t last_wd;    /* time of the last withdrawal (any collector;
+	                        flaps are timed per collector inside) */
 	uint32_t last_ann;   /* time of the last announcement */
 	struct rib_route *routes;
 	uint32_t user;       /* free for the caller (observatory slot) */
@@ -92,7 +93,8 @@ enum rib_change {
 struct rib_change_info {
 	uint8_t change;    /* enum rib_change */
 	uint8_t flap;      /* the prefix was withdrawn and re-announced (or
-	                      the reverse) within FLAP_WINDOW */
+	                      the reverse) at the peer's collector within
+	                      FLAP_WINDOW */
 	uint32_t pfx;      /* prefix id */
 	uint32_t old_path; /* path before (0 if none) */
 	uint32_t new_path; /* path after (0 if withdrawn) */
