@@ -218,6 +218,19 @@ then
 	exit 2
 fi
 
+# partial: a partial-count file of a real updates file (the first 60 kB, a
+# run cut short, and the whole of a small one), when vigil is built
+if [ -x build/vigil ]; then
+	mkdir -p "$WORK/seeds/partial"
+	build/vigil replay -q --partial "$WORK/seeds/partial/whole.vgp" \
+	    --full-feed-v4 1000 "$DATA/mrt/ris-bgpdump/input/updates.20160811.1600.gz" \
+	    2>/dev/null && head -c 60000 "$WORK/seeds/partial/whole.vgp" \
+	    >"$WORK/seeds/partial/head.vgp"
+	build/vigil replay -q --partial "$WORK/seeds/partial/small.vgp" \
+	    --full-feed-v4 10 "$DATA/mrt/ris-bgpdump/input/updates.long_withdrawal.gz" 2>/dev/null
+	find "$WORK/seeds/partial" -size +65536c -delete
+fi
+
 # ---- run ------------------------------------------------------------------
 run_one() {
 	local h=$1

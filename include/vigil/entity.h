@@ -55,7 +55,8 @@ struct vg_signal {
 	uint32_t withdrawals;
 	uint32_t path_changes;  /* announcements that changed a peer's path */
 	uint32_t flaps;         /* prefixes withdrawn and re-announced, or
-	                           the reverse, by one peer within the bin */
+	                           the reverse, at one collector within a bin
+	                           length (each prefix once per entity) */
 	uint32_t peers_up;      /* full-feed peer ASNs up (the denominator) */
 	double baseline;        /* detector's visibility baseline (units),
 	                           NaN while warming up */

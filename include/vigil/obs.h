@@ -95,6 +95,34 @@ struct obs_stats {
 };
 void obs_stats(const struct obs *ob, struct obs_stats *st);
 
+/* ---- splitting the work by collector (docs/partials.md) ---- */
+
+struct vgp_writer;
+struct vgp_hdr;
+struct vgp_rec;
+
+/* Partial mode, set before the first element: instead of signals and
+ * events, each closed bin writes its partial counts to W (signals and
+ * event callbacks are not called). */
+int obs_set_partial(struct obs *ob, struct vgp_writer *w);
+/* The header a partial file of this observatory carries. */
+void obs_partial_hdr(const struct obs *ob, struct vgp_hdr *h);
+/* Did writing the partial fail? */
+int obs_partial_error(const struct obs *ob);
+
+/* Merge mode for NPARTS partial files, set before anything else: feed
+ * each bin's records of every partial (obs_merge_rec) after announcing
+ * the bin (obs_merge_bin, bins in increasing order); obs_finish at the
+ * end.  Signals and events come out exactly as one process reading all
+ * the partials' input would give them. */
+int obs_set_merge(struct obs *ob, unsigned nparts);
+/* The records that follow belong to the bin starting at BIN_START (bins
+ * before it are closed).  0, or -1 if the bin is misaligned or past. */
+int obs_merge_bin(struct obs *ob, uint32_t bin_start);
+/* One record of partial PART.  0; -1 out of memory; -2 inconsistent
+ * input (a sample route of an unknown peer, a malformed path). */
+int obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r);
+
 /* The routing state (read-only use). */
 struct rib *obs_rib(struct obs *ob);
 

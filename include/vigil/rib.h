@@ -57,7 +57,8 @@ struct rib_pfx {
 	uint8_t flags;
 	uint16_t nroutes, cap;
 	uint16_t seen_asns;  /* distinct full-feed up ASNs routing it */
-	uint32_t last_wd;    /* time of the last withdrawal, for flaps */
+	uint32_t last_wd;    /* time of the last withdrawal (any collector;
+	                        flaps are timed per collector inside) */
 	uint32_t last_ann;   /* time of the last announcement */
 	struct rib_route *routes;
 	uint32_t user;       /* free for the caller (observatory slot) */
@@ -68,6 +69,7 @@ struct rib_peer {
 	struct vg_addr addr;
 	uint32_t asn;
 	uint16_t asn_idx;   /* dense index of asn among all peers */
+	uint16_t coll;      /* dense index of the collector */
 	uint16_t gen;       /* session generation */
 	uint8_t up;
 	uint8_t full_v4, full_v6;
@@ -76,6 +78,7 @@ struct rib_peer {
 	uint32_t up_since;     /* when the session came up (for the grace) */
 	uint32_t last_change;
 	int stale_pending;     /* unconfirmed routes may remain */
+	uint32_t last_path;    /* path of its last announcement (a cache) */
 };
 
 enum rib_change {
@@ -90,7 +93,8 @@ enum rib_change {
 struct rib_change_info {
 	uint8_t change;    /* enum rib_change */
 	uint8_t flap;      /* the prefix was withdrawn and re-announced (or
-	                      the reverse) within FLAP_WINDOW */
+	                      the reverse) at the peer's collector within
+	                      FLAP_WINDOW */
 	uint32_t pfx;      /* prefix id */
 	uint32_t old_path; /* path before (0 if none) */
 	uint32_t new_path; /* path after (0 if withdrawn) */
@@ -184,5 +188,27 @@ struct rib_stats {
 };
 
 void rib_stats(const struct rib *r, struct rib_stats *st);
+
+/* ---- for partial runs and their merge (docs/partials.md) ---- */
+
+/* Order of peers by (collector, address family, address, AS): the same
+ * in every process, unlike peer ids. */
+int rib_peer_cmp(const struct rib_peer *a, const struct rib_peer *b);
+/* The id of prefix P, created (with no route) if new; UINT32_MAX out of
+ * memory. */
+uint32_t rib_pfx_intern(struct rib *r, const struct vg_prefix *p);
+/* Intern the path of NASN ASNs in segments SEG (type << 24 | length, as
+ * rib_path_raw gives them).  Returns the id with no reference taken (take
+ * one with rib_path_ref at once), 0 if malformed or out of memory. */
+uint32_t rib_path_intern_raw(struct rib *r, const uint32_t *asn,
+                             uint32_t nasn, const uint32_t *seg,
+                             uint32_t nseg);
+/* The ASNs of PATH followed by its NSEG segment words; NULL if none. */
+const uint32_t *rib_path_raw(const struct rib *r, uint32_t path,
+                             uint32_t *nasn, uint32_t *nseg);
+/* Free paths nobody references any more. */
+void rib_path_gc(struct rib *r);
+/* Is a prefix seen by SEEN of DENOM full-feed peer ASNs visible? */
+int rib_visible_rule(const struct rib *r, unsigned seen, unsigned denom);
 
 #endif

@@ -35,6 +35,10 @@
  *                           (default 30s)
  *   rib-interval DUR        also dump a bview every DUR (default: only at
  *                           the start)
+ *   collectors N            deal the peers round-robin over N collectors
+ *                           (1..16): OUTDIR/rrc00, rrc01, ... each get
+ *                           their own bview and update files (default 1:
+ *                           every file in OUTDIR)
  *   compress gzip|none      output compression (default gzip)
  *   level N                 gzip level 1..9 (default 6)
  *
@@ -114,6 +118,8 @@ struct scenario_spec {
 	double churn_per_min;
 	uint32_t jitter;      /* seconds */
 	uint32_t rib_interval; /* seconds, 0 = one bview at the start */
+	uint32_t collectors;  /* peers dealt over this many collectors
+	                         (OUTDIR/rrc00, rrc01, ...); 0/1 = one */
 	int gzip;             /* 1 (default) or 0 */
 	int level;            /* 1..9 */
 	struct scenario_event *events; /* owned */

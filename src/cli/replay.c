@@ -25,6 +25,9 @@
 #include "vigil/alert.h"
 #include "vigil/mrt.h"
 #include "vigil/obs.h"
+#include "vigil/partial.h"
+#include "vigil/store.h"
+#include "vigil/vec.h"
 #include "vigil/store.h"
 
 static const char replay_usage[] =
@@ -47,6 +50,19 @@ static const char replay_usage[] =
     "                          delegated-*-extended files, CSV ranges, MMDB,\n"
     "                          asnames.json); repeatable, later files win\n"
     "                          for equal ranges\n"
+    "\n"
+    "Splitting the work by collector (docs/partials.md):\n"
+    "  --partial FILE          instead of a database, write the run's\n"
+    "                          per-bin partial counts to FILE (one process\n"
+    "                          per collector or group of collectors; every\n"
+    "                          run with the same options and --geo, and\n"
+    "                          over the same time span)\n"
+    "  --merge                 the FILEs are partial files: union them bin\n"
+    "                          by bin and run the detectors; signals and\n"
+    "                          events are exactly those of one process\n"
+    "                          reading every collector's MRT files.  The\n"
+    "                          routing options come from the partials;\n"
+    "                          give the same --geo\n"
     "\n"
     "Output:\n"
     "  --db FILE               database (default vigil.db; replaced)\n"
@@ -481,7 +497,137 @@ enum {
 	O_ISCORE,
 	O_IMIN,
 	O_ALERT,
+	O_PARTIAL,
+	O_MERGE,
 };
+
+/* ---- merging partial files --------------------------------------------- */
+
+struct mpeer_key {
+	char collector[32];
+	struct vg_addr addr;
+	uint32_t asn;
+};
+
+struct mfile {
+	FILE *f;
+	struct vgp_reader *r;
+	const char *path;
+	struct vgp_hdr h;
+	uint32_t next_bin; /* the BIN record read ahead */
+	int more;          /* a BIN is pending */
+	struct mpeer_key *peers;
+	uint32_t cap_peers;
+};
+
+static int
+hdr_same(const struct vgp_hdr *a, const struct vgp_hdr *b)
+{
+	return a->bin_len == b->bin_len && a->full_v4 == b->full_v4 &&
+	       a->full_v6 == b->full_v6 && a->stale_grace == b->stale_grace &&
+	       a->visible_ratio == b->visible_ratio &&
+	       a->min_len_v4 == b->min_len_v4 &&
+	       a->min_len_v6 == b->min_len_v6 &&
+	       a->asn_entities == b->asn_entities;
+}
+
+/* Read partial M up to its next BIN record (or its end), handing every
+ * record to the observatory.  0, or -1 with the reason printed. */
+static int
+merge_until_bin(struct replay *rp, struct mfile *m, unsigned part)
+{
+	struct vgp_rec r;
+	int rc;
+	m->more = 0;
+	while ((rc = vgp_next(m->r, &r)) > 0) {
+		if (r.type == VGP_BIN) {
+			m->next_bin = r.bin_start;
+			m->more = 1;
+			return 0;
+		}
+		if (r.type == VGP_PEER) {
+			if (r.peer >= m->cap_peers &&
+			    vg_grow((void **)&m->peers, &m->cap_peers,
+			            r.peer + 1u, sizeof(*m->peers)) < 0)
+				goto oom;
+			snprintf(m->peers[r.peer].collector, 32, "%s",
+			         r.collector);
+			m->peers[r.peer].addr = r.addr;
+			m->peers[r.peer].asn = r.asn;
+		}
+		if (r.type == VGP_PEERSTATE) {
+			if (r.peer >= m->cap_peers ||
+			    m->peers[r.peer].collector[0] == '\0') {
+				fprintf(stderr, "vigil replay: %s: state of "
+				        "peer %u, which was never introduced\n",
+				        m->path, r.peer);
+				return -1;
+			}
+			if (rp->db && !rp->dberr) {
+				struct store_peer sp;
+				memset(&sp, 0, sizeof(sp));
+				snprintf(sp.collector, sizeof(sp.collector), "%s",
+				         m->peers[r.peer].collector);
+				sp.addr = m->peers[r.peer].addr;
+				sp.asn = m->peers[r.peer].asn;
+				sp.v4_routes = r.n_v4;
+				sp.v6_routes = r.n_v6;
+				sp.full_v4 = r.full_v4;
+				sp.full_v6 = r.full_v6;
+				sp.up = r.up;
+				sp.last_change = r.last_change;
+				store_put_peer(rp->db, &sp);
+			}
+			continue;
+		}
+		int e = obs_merge_rec(rp->ob, part, &r);
+		if (e == -1)
+			goto oom;
+		if (e < 0) {
+			fprintf(stderr, "vigil replay: %s: inconsistent record "
+			        "(type %u): a sample route of a peer never "
+			        "introduced, or a malformed path\n",
+			        m->path, r.type);
+			return -1;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "vigil replay: %s\n", vgp_reader_error(m->r));
+		return -1;
+	}
+	return 0;
+oom:
+	fputs("vigil replay: out of memory\n", stderr);
+	return -1;
+}
+
+/* `vigil replay --merge`: the partial files FILES[0..N) into RP->ob. */
+static int
+merge_run(struct replay *rp, struct mfile *mf, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (merge_until_bin(rp, &mf[i], i) < 0)
+			return -1;
+	for (;;) {
+		uint32_t t = UINT32_MAX;
+		for (uint32_t i = 0; i < n; i++)
+			if (mf[i].more && mf[i].next_bin < t)
+				t = mf[i].next_bin;
+		if (t == UINT32_MAX)
+			break;
+		if (obs_merge_bin(rp->ob, t) < 0) {
+			fprintf(stderr, "vigil replay: partial bins out of order "
+			        "or misaligned, or a gap of over a year, at %u\n", t);
+			return -1;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if (mf[i].more && mf[i].next_bin == t &&
+			    merge_until_bin(rp, &mf[i], i) < 0)
+				return -1;
+	}
+	obs_finish(rp->ob);
+	return 0;
+}
 
 int
 cmd_replay(int argc, char **argv)
@@ -508,6 +654,8 @@ cmd_replay(int argc, char **argv)
 	    {"inst-score", required_argument, NULL, O_ISCORE},
 	    {"inst-min", required_argument, NULL, O_IMIN},
 	    ALERT_LONGOPTS(O_ALERT),
+	    {"partial", required_argument, NULL, O_PARTIAL},
+	    {"merge", no_argument, NULL, O_MERGE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct replay rp;
@@ -515,7 +663,14 @@ cmd_replay(int argc, char **argv)
 	const char *collector = NULL, *dbpath = "vigil.db";
 	const char *geos[64];
 	unsigned ngeo = 0;
-	int nodb = 0, c, status = EXIT_CLEAN;
+	int nodb = 0, c, status = EXIT_CLEAN, merge = 0;
+	const char *partial = NULL;
+	FILE *pf = NULL;
+	struct vgp_writer *pw = NULL;
+	struct mfile *mf = NULL;
+	uint32_t nmf = 0;
+	struct file_key *keys = NULL;
+	char (*colls)[32] = NULL;
 	char err[512];
 	struct geo_db *geo = NULL;
 	struct alert_opts ao;
@@ -596,6 +751,12 @@ cmd_replay(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case O_PARTIAL:
+			partial = optarg;
+			break;
+		case O_MERGE:
+			merge = 1;
+			break;
 		default:
 			fputs("Try `vigil replay --help`.\n", stderr);
 			return EXIT_USAGE;
@@ -614,6 +775,60 @@ cmd_replay(int argc, char **argv)
 		fputs("vigil replay: an option value is out of range (see "
 		      "--help)\n", stderr);
 		return EXIT_USAGE;
+	}
+	if (partial && merge) {
+		fputs("vigil replay: --partial and --merge exclude each other\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	if (partial)
+		nodb = 1;
+	if (merge) {
+		nmf = (uint32_t)(argc - optind);
+		mf = calloc(nmf, sizeof(*mf));
+		if (mf == NULL) {
+			fputs("vigil: out of memory\n", stderr);
+			return EXIT_USAGE;
+		}
+		for (uint32_t i = 0; i < nmf; i++) {
+			mf[i].path = argv[optind + i];
+			mf[i].f = fopen(mf[i].path, "rb");
+			if (mf[i].f == NULL) {
+				fprintf(stderr, "vigil replay: cannot open %s: %m\n",
+				        mf[i].path);
+				status = EXIT_USAGE;
+				goto merge_out;
+			}
+			mf[i].r = vgp_reader_new(mf[i].f, mf[i].path, &mf[i].h,
+			                         err, sizeof(err));
+			if (mf[i].r == NULL) {
+				fprintf(stderr, "vigil replay: %s\n", err);
+				status = EXIT_USAGE;
+				goto merge_out;
+			}
+			if (!hdr_same(&mf[i].h, &mf[0].h)) {
+				fprintf(stderr, "vigil replay: %s was made with "
+				        "other options than %s (bin length, "
+				        "full-feed, visibility, grace)\n",
+				        mf[i].path, mf[0].path);
+				status = EXIT_USAGE;
+				goto merge_out;
+			}
+		}
+		oo.bin_len = mf[0].h.bin_len;
+		oo.rib.full_v4 = mf[0].h.full_v4;
+		oo.rib.full_v6 = mf[0].h.full_v6;
+		oo.rib.stale_grace = mf[0].h.stale_grace;
+		oo.rib.visible_ratio = mf[0].h.visible_ratio;
+		oo.min_len_v4 = mf[0].h.min_len_v4;
+		oo.min_len_v6 = mf[0].h.min_len_v6;
+		oo.asn_entities = mf[0].h.asn_entities;
+		if (oo.bin_len < 10) {
+			fputs("vigil replay: a partial's bin length is out of "
+			      "range\n", stderr);
+			status = EXIT_USAGE;
+			goto merge_out;
+		}
 	}
 	rp.tty = isatty(STDERR_FILENO);
 
@@ -649,10 +864,10 @@ cmd_replay(int argc, char **argv)
 		      "cannot be told, only origin ASes are watched\n", stderr);
 
 	/* group files by collector, order each group by time */
-	uint32_t nfiles = (uint32_t)(argc - optind);
-	struct file_key *keys = calloc(nfiles, sizeof(*keys));
-	char (*colls)[32] = calloc(nfiles, 32);
-	rp.streams = calloc(nfiles, sizeof(*rp.streams));
+	uint32_t nfiles = merge ? 0 : (uint32_t)(argc - optind);
+	keys = calloc(nfiles + 1, sizeof(*keys));
+	colls = calloc(nfiles + 1, 32);
+	rp.streams = calloc(nfiles + 1, sizeof(*rp.streams));
 	if (!keys || !colls || !rp.streams) {
 		fputs("vigil: out of memory\n", stderr);
 		return EXIT_USAGE;
@@ -718,7 +933,7 @@ cmd_replay(int argc, char **argv)
 		char v[64];
 		snprintf(v, sizeof(v), "%u", oo.bin_len);
 		store_set_meta(rp.db, "bin_len", v);
-		store_set_meta(rp.db, "source", "replay");
+		store_set_meta(rp.db, "source", merge ? "merge" : "replay");
 	}
 
 	if (rp.db && store_begin(rp.db) < 0) {
@@ -730,6 +945,50 @@ cmd_replay(int argc, char **argv)
 	if (rp.ob == NULL) {
 		fputs("vigil: out of memory\n", stderr);
 		return EXIT_USAGE;
+	}
+	if (partial) {
+		struct vgp_hdr h;
+		pf = strcmp(partial, "-") == 0 ? stdout : fopen(partial, "wb");
+		if (pf == NULL) {
+			fprintf(stderr, "vigil replay: cannot create %s: %m\n",
+			        partial);
+			return EXIT_USAGE;
+		}
+		obs_partial_hdr(rp.ob, &h);
+		pw = vgp_writer_new(pf, &h);
+		if (pw == NULL || obs_set_partial(rp.ob, pw) < 0) {
+			fputs("vigil: out of memory\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (merge) {
+		if (obs_set_merge(rp.ob, nmf) < 0) {
+			fputs("vigil: out of memory\n", stderr);
+			return EXIT_USAGE;
+		}
+		if (merge_run(&rp, mf, nmf) < 0)
+			status = EXIT_USAGE;
+		if (rp.db && !rp.dberr)
+			store_commit(rp.db);
+		if (status == EXIT_CLEAN && (!rp.quiet || rp.json))
+			print_events(&rp);
+		if (!rp.quiet && status == EXIT_CLEAN) {
+			struct obs_stats st;
+			struct rusage ru;
+			obs_stats(rp.ob, &st);
+			getrusage(RUSAGE_SELF, &ru);
+			fprintf(stderr,
+			        "vigil replay: merged %u partials: %llu prefixes, "
+			        "%llu entities, %llu bins, %u events, peak RSS "
+			        "%ld MB\n",
+			        nmf, (unsigned long long)st.rib.prefixes,
+			        (unsigned long long)st.entities,
+			        (unsigned long long)st.bins, rp.nevents,
+			        ru.ru_maxrss / 1024);
+		}
+		if (rp.dberr)
+			status = EXIT_USAGE;
+		goto merge_out;
 	}
 
 	/* merge the collectors' streams by time */
@@ -759,6 +1018,33 @@ cmd_replay(int argc, char **argv)
 			progress(&rp, 0);
 	}
 	obs_finish(rp.ob);
+	if (pw) {
+		/* the peers' final state, then the end mark */
+		struct rib *rib = obs_rib(rp.ob);
+		for (unsigned i = 0; i < rib_npeers(rib); i++) {
+			const struct rib_peer *p = rib_peer(rib, i);
+			struct vgp_rec r;
+			memset(&r, 0, sizeof(r));
+			r.type = VGP_PEERSTATE;
+			r.peer = (uint16_t)i;
+			r.n_v4 = p->n_v4;
+			r.n_v6 = p->n_v6;
+			r.full_v4 = p->full_v4;
+			r.full_v6 = p->full_v6;
+			r.up = p->up;
+			r.last_change = p->last_change;
+			vgp_write(pw, &r);
+		}
+		if (vgp_writer_finish(pw) < 0 || obs_partial_error(rp.ob) ||
+		    (pf != stdout && fclose(pf) != 0)) {
+			fprintf(stderr, "vigil replay: cannot write %s\n",
+			        partial);
+			status = EXIT_USAGE;
+		}
+		pf = NULL;
+		vgp_writer_free(pw);
+		pw = NULL;
+	}
 	progress(&rp, 1);
 	/* deliver what is queued (bounded by --alert-flush) before printing,
 	 * so JSON lines on stdout do not mix with the summary */
@@ -829,6 +1115,26 @@ cmd_replay(int argc, char **argv)
 	free(rp.events);
 	for (uint32_t s = 0; s < rp.nstreams; s++)
 		free(rp.streams[s].files);
+	free(rp.streams);
+	free(keys);
+	free(colls);
+	return status;
+
+merge_out:
+	obs_free(rp.ob);
+	if (rp.db)
+		store_close(rp.db);
+	geo_db_free(geo);
+	for (uint32_t i = 0; i < rp.nevents; i++)
+		free(rp.events[i].evidence);
+	free(rp.events);
+	for (uint32_t i = 0; i < nmf; i++) {
+		vgp_reader_free(mf[i].r);
+		if (mf[i].f)
+			fclose(mf[i].f);
+		free(mf[i].peers);
+	}
+	free(mf);
 	free(rp.streams);
 	free(keys);
 	free(colls);

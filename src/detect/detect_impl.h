@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "vigil/obs.h"
+#include "vigil/partial.h"
 
 #define OBS_MAX_CC 4    /* countries one prefix is attributed to */
 #define OBS_MAX_MEMB 6 /* origin/upstream entities of one prefix */
@@ -21,6 +22,7 @@ struct det {
 	uint32_t pos;       /* next write position */
 	uint32_t same_run;  /* latest bins equal to the one before them */
 	uint32_t inz;       /* latest bins with a zero instability count */
+	uint32_t innz;      /* non-zero instability counts in the history */
 	uint8_t use_v6;     /* metric is v6 units (entity has no IPv4) */
 	uint8_t seen_v4;
 	double base;        /* cached baseline */
@@ -78,8 +80,12 @@ struct opfx {
 	geo_cc cc[OBS_MAX_CC];
 	uint32_t cc_ent[OBS_MAX_CC];
 	uint32_t memb[OBS_MAX_MEMB]; /* origin and upstream entities */
-	uint32_t flap_bin;           /* bin index + 1 when last counted */
-	uint32_t unstable_bin;       /* likewise, as unstable */
+	uint8_t psent;               /* partial: a summary was written */
+	uint8_t mdirty;              /* merge: a partial's state changed */
+	uint32_t touch_bin;          /* partial: bin index + 1 when last
+	                                listed as touched */
+	uint64_t psum;               /* partial: hash of the summary last
+	                                written */
 	uint32_t sample_path;        /* a path it had (referenced) */
 	uint32_t last_visible;       /* end of the last bin it was visible */
 	uint32_t counted_origin;     /* origin its countries count it for */
@@ -95,6 +101,25 @@ struct path_up {
 	uint32_t org_ent; /* +1; 0 = not looked up */
 	uint32_t up_ent;  /* +1; 0 = not looked up */
 };
+
+/* Merge: one partial's last word on a prefix (VGP_PFX). */
+struct mpart {
+	uint16_t part;
+	uint8_t flags;               /* VGP_PRESENT, VGP_COUNTS, VGP_SAMPLE */
+	uint8_t nmemb;
+	uint32_t peer;               /* sample route's peer (merge index) */
+	uint32_t path;               /* sample path (referenced) */
+	uint32_t nasn;
+	uint32_t *asns;              /* seeing full-feed peer ASNs, sorted */
+	uint64_t memb[OBS_MAX_MEMB]; /* smallest membership keys */
+};
+
+struct mpfx {
+	struct mpart *e;
+	uint32_t n, cap;
+};
+
+enum obs_mode { OBS_SINGLE = 0, OBS_PARTIAL, OBS_MERGE };
 
 struct ivl {
 	uint64_t first, n;
@@ -145,11 +170,51 @@ struct obs {
 
 	/* the peer of the last element: consecutive elements mostly share
 	 * it (one UPDATE, one RIB record) */
-	const char *last_collector;
-	char last_coll[32];
-	struct vg_addr last_addr;
-	uint32_t last_asn;
-	int last_peer;
+	struct peer_cache {
+		char coll[32];
+		struct vg_addr addr;
+		uint32_t asn;
+		int peer; /* -1: empty */
+	} pcache[64];
+
+	/* (prefix, entity) pairs counted as flapping or unstable in this
+	 * bin: each prefix counts once per entity, however many peers and
+	 * collectors saw it (order-free, so partial runs merge exactly) */
+	struct fset_slot {
+		uint64_t key; /* (prefix << 32 | entity) + 1; 0 empty */
+		uint8_t bits;
+	} *fset;
+	uint32_t nfset, fset_mask;
+	/* peers in the canonical order (rib_peer_cmp) */
+	uint32_t *prank;
+	uint32_t nprank;
+
+	int mode; /* enum obs_mode */
+	/* partial */
+	struct vgp_writer *pw;
+	uint32_t *touched;
+	uint32_t ntouched, cap_touched;
+	uint32_t peers_sent;
+	uint64_t full_sent[3];
+	uint32_t *scratch;
+	uint32_t cap_scratch;
+	int pw_err;
+	/* merge */
+	struct mpfx *mp;
+	uint32_t cap_mp;
+	struct rib_peer *mpeers;
+	uint32_t nmpeers, cap_mpeers;
+	struct mpmap {
+		uint32_t *g; /* local peer id -> merge index + 1 */
+		uint32_t cap;
+		uint32_t *full[3];
+		uint32_t nfull[3];
+	} *mparts;
+	uint32_t nparts;
+	unsigned mdenom[3];
+	int mdenom_changed;
+	uint32_t *mdirty;
+	uint32_t nmdirty, cap_mdirty;
 
 	int started;
 	uint32_t bin_end;
@@ -162,6 +227,8 @@ uint32_t obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn);
 uint32_t obs_ent_find(const struct obs *ob, unsigned kind, geo_cc cc,
                       uint32_t asn);
 uint32_t obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc);
+/* Full-feed up peer ASNs of AFI (the visibility denominator). */
+unsigned obs_full_asns(const struct obs *ob, unsigned afi);
 
 /* detector.c: run the detectors for entity EI at the end of the bin that
  * started at BIN_START, and append its signal to ob->sig. */

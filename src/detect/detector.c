@@ -337,6 +337,10 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 		d->inz = 0;
 	else
 		d->inz++;
+	if (d->n == w && d->ihist[d->pos])
+		d->innz--;
+	if (x)
+		d->innz++;
 	d->hist[d->pos] = v;
 	d->ihist[d->pos] = x;
 	d->pos = (d->pos + 1) % w;
@@ -457,8 +461,13 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		            x > d->imed + o->inst_score * 1.4826 * d->imad)) {
 			uint32_t scratch[4096];
 			uint32_t n = d->n < 4096 ? d->n : 4096;
-			if (small_stats(d->ihist, n, &d->imed, &d->imad,
-			                &d->ip95) < 0) {
+			if (n - d->innz > (uint32_t)((n - 1) * 0.95 + 0.5)) {
+				/* more zeros than the 95th percentile's rank:
+				 * median, MAD and p95 are all 0 (what
+				 * small_stats would find, without the scan) */
+				d->imed = d->imad = d->ip95 = 0;
+			} else if (small_stats(d->ihist, n, &d->imed, &d->imad,
+			                       &d->ip95) < 0) {
 				d->imed = median_u32(d->ihist, n, scratch);
 				d->ip95 = p95_sorted(scratch, n);
 				d->imad = mad_u32(d->ihist, n, d->imed, scratch);
@@ -567,12 +576,12 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 		d->seen_v4 = 1;
 		if (d->use_v6 || d->n) {
 			d->use_v6 = 0;
-			d->n = d->pos = d->same_run = d->inz = 0;
+			d->n = d->pos = d->same_run = d->inz = d->innz = 0;
 			d->base = NAN;
 		}
 	} else if (!d->seen_v4 && !d->use_v6 && e->v6 > 0) {
 		d->use_v6 = 1;
-		d->n = d->pos = d->same_run = d->inz = 0;
+		d->n = d->pos = d->same_run = d->inz = d->innz = 0;
 		d->base = NAN;
 	}
 	v = (uint32_t)(d->use_v6 ? (e->v6 > UINT32_MAX ? UINT32_MAX : e->v6)
@@ -625,7 +634,7 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	s->withdrawals = e->wd;
 	s->path_changes = e->pc;
 	s->flaps = e->flaps;
-	s->peers_up = rib_full_asns(ob->rib, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4);
+	s->peers_up = obs_full_asns(ob, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4);
 	s->baseline = d->out.id || d->pend ? d->frozen_base
 	              : ready               ? d->base
 	                                    : NAN;

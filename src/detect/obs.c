@@ -339,13 +339,60 @@ path_up_ent(struct obs *ob, uint32_t path, geo_cc cc)
 #define CNT_FLAP_EVENTS 0x10
 #define CNT_UNSTABLE 0x20
 
-/* Add one to the counters in FIELDS (CNT_*) of every entity the prefix
- * counts for, with the origin/upstream taken from PATH. */
+/* Mark (prefix PFX, entity ENT) with BITS (VGP_FLAPPED, VGP_UNSTABLE) in
+ * this bin's set; returns the bits that were not set before. */
+static unsigned
+fset_add(struct obs *ob, uint32_t pfx, uint32_t ent, unsigned bits)
+{
+	uint64_t key = ((uint64_t)pfx << 32 | ent) + 1;
+	if (ob->fset == NULL || (ob->nfset + 1) * 10u > (ob->fset_mask + 1) * 7u) {
+		uint32_t nslots = ob->fset ? (ob->fset_mask + 1) * 2 : 1024;
+		struct fset_slot *ns = calloc(nslots, sizeof(*ns));
+		if (ns == NULL)
+			return 0;
+		for (uint32_t i = 0; ob->fset && i <= ob->fset_mask; i++) {
+			if (ob->fset[i].key == 0)
+				continue;
+			uint32_t h = (uint32_t)vg_mix64(ob->fset[i].key) & (nslots - 1);
+			while (ns[h].key)
+				h = (h + 1) & (nslots - 1);
+			ns[h] = ob->fset[i];
+		}
+		free(ob->fset);
+		ob->fset = ns;
+		ob->fset_mask = nslots - 1;
+	}
+	uint32_t h = (uint32_t)vg_mix64(key) & ob->fset_mask;
+	while (ob->fset[h].key && ob->fset[h].key != key)
+		h = (h + 1) & ob->fset_mask;
+	if (ob->fset[h].key == 0) {
+		ob->fset[h].key = key;
+		ob->nfset++;
+	}
+	unsigned fresh = bits & ~ob->fset[h].bits;
+	ob->fset[h].bits |= (uint8_t)bits;
+	return fresh;
+}
+
 static void
-count_event(struct obs *ob, struct opfx *o, uint32_t path, unsigned fields)
+fset_clear(struct obs *ob)
+{
+	if (ob->nfset)
+		memset(ob->fset, 0, (ob->fset_mask + 1) * sizeof(*ob->fset));
+	ob->nfset = 0;
+}
+
+/* Add one to the counters in FIELDS (CNT_*) of every entity prefix ID
+ * counts for, with the origin/upstream taken from PATH.  Flaps and
+ * unstable prefixes count once per (prefix, entity) and bin. */
+static void
+count_event(struct obs *ob, uint32_t id, struct opfx *o, uint32_t path,
+            unsigned fields)
 {
 	uint32_t seen[OBS_MAX_CC * 2 + 2];
 	unsigned nseen = 0;
+	unsigned bits = ((fields & CNT_FLAPS) ? VGP_FLAPPED : 0) |
+	                ((fields & CNT_UNSTABLE) ? VGP_UNSTABLE : 0);
 
 	for (unsigned i = 0; i < o->ncc; i++)
 		seen[nseen++] = o->cc_ent[i];
@@ -359,9 +406,12 @@ count_event(struct obs *ob, struct opfx *o, uint32_t path, unsigned fields)
 		e->ann += (fields & CNT_ANN) != 0;
 		e->wd += (fields & CNT_WD) != 0;
 		e->pc += (fields & CNT_PC) != 0;
-		e->flaps += (fields & CNT_FLAPS) != 0;
 		e->flap_events += (fields & CNT_FLAP_EVENTS) != 0;
-		e->unstable += (fields & CNT_UNSTABLE) != 0;
+		if (bits) {
+			unsigned fresh = fset_add(ob, id, seen[i], bits);
+			e->flaps += (fresh & VGP_FLAPPED) != 0;
+			e->unstable += (fresh & VGP_UNSTABLE) != 0;
+		}
 		e->active = 1;
 		e->touched = 1;
 	}
@@ -376,21 +426,29 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	if (e->time_sec >= ob->bin_end)
 		obs_advance(ob, e->time_sec);
 	ob->elems++;
-	if (ob->last_collector && e->peer_asn == ob->last_asn &&
-	    strcmp(collector, ob->last_collector) == 0 &&
-	    e->peer_addr.afi == ob->last_addr.afi &&
-	    memcmp(e->peer_addr.addr, ob->last_addr.addr, 16) == 0) {
-		peer = ob->last_peer;
+	/* the peer, through a small cache: a RIB record cycles through its
+	 * peers, an UPDATE's elements share one */
+	uint64_t a0, a1;
+	memcpy(&a0, e->peer_addr.addr, 8);
+	memcpy(&a1, e->peer_addr.addr + 8, 8);
+	struct peer_cache *pc =
+	    &ob->pcache[vg_mix64(a0 ^ vg_mix64(a1 ^ e->peer_asn)) & 63];
+	if (pc->peer >= 0 && pc->asn == e->peer_asn &&
+	    pc->addr.afi == e->peer_addr.afi &&
+	    memcmp(pc->addr.addr, e->peer_addr.addr, 16) == 0 &&
+	    strcmp(pc->coll, collector) == 0) {
+		peer = pc->peer;
 	} else {
 		peer = rib_peer_id(ob->rib, collector, &e->peer_addr,
 		                   e->peer_asn);
 		if (peer < 0)
 			return -1;
-		snprintf(ob->last_coll, sizeof(ob->last_coll), "%s", collector);
-		ob->last_collector = ob->last_coll;
-		ob->last_addr = e->peer_addr;
-		ob->last_asn = e->peer_asn;
-		ob->last_peer = peer;
+		size_t cl = strnlen(collector, sizeof(pc->coll) - 1);
+		memcpy(pc->coll, collector, cl);
+		pc->coll[cl] = '\0';
+		pc->addr = e->peer_addr;
+		pc->asn = e->peer_asn;
+		pc->peer = peer;
 	}
 	if (e->type == VG_ELEM_STATE) {
 		rib_peer_state(ob->rib, (unsigned)peer, e->new_state, e->time_sec);
@@ -427,21 +485,25 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	default:
 		break;
 	}
-	if (ci.flap) {
-		fields |= CNT_FLAP_EVENTS;
-		if (o->flap_bin != ob->bin_index + 1) {
-			o->flap_bin = ob->bin_index + 1;
-			fields |= CNT_FLAPS;
-		}
-	}
-	/* a prefix is unstable in a bin once, however many peers */
-	if ((ci.flap || ci.change == RIB_PATH) &&
-	    o->unstable_bin != ob->bin_index + 1) {
-		o->unstable_bin = ob->bin_index + 1;
+	if (ci.flap)
+		fields |= CNT_FLAP_EVENTS | CNT_FLAPS;
+	/* a prefix is unstable in a bin once per entity, however many
+	 * peers */
+	if (ci.flap || ci.change == RIB_PATH)
 		fields |= CNT_UNSTABLE;
-	}
 	if (fields)
-		count_event(ob, o, path, fields);
+		count_event(ob, ci.pfx, o, path, fields);
+	/* partial runs list the prefixes announced or withdrawn in the bin
+	 * (instability evidence) */
+	if (ob->mode == OBS_PARTIAL && o->touch_bin != ob->bin_index + 1 &&
+	    e->time_sec + ob->o.bin_len >= ob->bin_end &&
+	    (ci.change == RIB_WD || e->type == VG_ELEM_ANNOUNCE)) {
+		if (vg_grow((void **)&ob->touched, &ob->cap_touched,
+		            ob->ntouched + 1, sizeof(uint32_t)) < 0)
+			return -1;
+		o->touch_bin = ob->bin_index + 1;
+		ob->touched[ob->ntouched++] = ci.pfx;
+	}
 	return 0;
 }
 
@@ -459,46 +521,137 @@ obs_dump_end(struct obs *ob, const char *collector)
 
 /* ---- bin end: memberships and visibility ------------------------------- */
 
-/* Re-derive the origin and upstream memberships of prefix ID from every
- * route held (a peer that is down keeps its routes: a session drop moves
- * no prefix between entities); with no route at all, keep the old ones so
- * a vanished prefix stays a member of what it belonged to.  The sample
- * path for evidence comes from a route that counts, if any. */
+/* Keep the OBS_MAX_MEMB smallest entity keys in KEYS (sorted, distinct):
+ * the memberships of a prefix do not depend on the order routes are
+ * seen in, and the smallest keys of a union are the smallest of the
+ * parts' smallest keys. */
 static void
-update_membership(struct obs *ob, uint32_t id, struct opfx *o)
+memb_keep(uint64_t *keys, uint32_t *ids, unsigned *n, uint64_t k, uint32_t id)
+{
+	unsigned i;
+	for (i = 0; i < *n; i++) {
+		if (keys[i] == k)
+			return;
+		if (keys[i] > k)
+			break;
+	}
+	if (i == OBS_MAX_MEMB)
+		return;
+	unsigned last = *n < OBS_MAX_MEMB ? *n : OBS_MAX_MEMB - 1;
+	memmove(&keys[i + 1], &keys[i], (last - i) * sizeof(*keys));
+	keys[i] = k;
+	if (ids) {
+		memmove(&ids[i + 1], &ids[i], (last - i) * sizeof(*ids));
+		ids[i] = id;
+	}
+	if (*n < OBS_MAX_MEMB)
+		(*n)++;
+}
+
+/* Peers ranked in the canonical order (collector, address, AS), brought
+ * up to date when peers were added. */
+static const uint32_t *
+peer_ranks(struct obs *ob)
+{
+	unsigned np = rib_npeers(ob->rib);
+	if (np == ob->nprank)
+		return ob->prank;
+	uint32_t *ids = malloc(np * sizeof(uint32_t));
+	uint32_t *rk = realloc(ob->prank, np * sizeof(uint32_t));
+	if (ids == NULL || rk == NULL) {
+		free(ids);
+		if (rk)
+			ob->prank = rk;
+		return NULL;
+	}
+	ob->prank = rk;
+	/* insertion sort: peers are few and arrive mostly in order */
+	for (unsigned i = 0; i < np; i++) {
+		unsigned j = i;
+		while (j > 0 && rib_peer_cmp(rib_peer(ob->rib, ids[j - 1]),
+		                             rib_peer(ob->rib, i)) > 0) {
+			ids[j] = ids[j - 1];
+			j--;
+		}
+		ids[j] = i;
+	}
+	for (unsigned i = 0; i < np; i++)
+		rk[ids[i]] = i;
+	free(ids);
+	ob->nprank = np;
+	return rk;
+}
+
+/* What the routes held for one prefix say, independent of their order:
+ * whether any is held, the smallest origin/upstream membership keys, and
+ * the sample route (the first counting route in peer order, else the
+ * first route). */
+struct pfx_local {
+	unsigned present;
+	unsigned nmemb;
+	uint64_t memb[OBS_MAX_MEMB];
+	uint32_t memb_ent[OBS_MAX_MEMB];
+	uint32_t sample;      /* path */
+	int sample_peer;      /* rib peer id, -1 none */
+	int sample_counts;
+};
+
+static void
+pfx_local(struct obs *ob, uint32_t id, struct opfx *o, struct pfx_local *L)
 {
 	struct rib_pfx *x = rib_pfx(ob->rib, id);
-	uint32_t want[OBS_MAX_MEMB];
-	unsigned nwant = 0, counting = 0;
-	uint32_t sample = 0;
+	const uint32_t *rank = peer_ranks(ob);
+	int best_c = -1, best_a = -1;
 
+	L->present = x->nroutes;
+	L->nmemb = 0;
 	for (unsigned i = 0; i < x->nroutes; i++) {
 		const struct rib_route *rt = &x->routes[i];
-		counting++;
-		if (!sample || rib_route_counts(ob->rib, rt, x->p.afi))
-			sample = rt->path;
-		uint32_t origin = rib_path_origin(ob->rib, rt->path);
-		uint32_t cand[1 + OBS_MAX_CC];
-		unsigned nc = 0;
-		if (origin && ob->o.asn_entities)
-			cand[nc++] = obs_ent(ob, VG_ENT_ASN, 0, origin);
+		uint32_t rk = rank ? rank[rt->peer] : rt->peer;
+		if (rib_route_counts(ob->rib, rt, x->p.afi) &&
+		    (best_c < 0 || rk < (rank ? rank[x->routes[best_c].peer]
+		                              : x->routes[best_c].peer)))
+			best_c = (int)i;
+		if (best_a < 0 || rk < (rank ? rank[x->routes[best_a].peer]
+		                             : x->routes[best_a].peer))
+			best_a = (int)i;
+		/* consecutive routes mostly share a path */
+		if (i > 0 && rt->path == x->routes[i - 1].path)
+			continue;
+		uint32_t e = path_org_ent(ob, rt->path);
+		if (e != UINT32_MAX)
+			memb_keep(L->memb, L->memb_ent, &L->nmemb, ob->ents[e].key, e);
 		for (unsigned c = 0; c < o->ncc; c++) {
-			uint32_t up = obs_path_upstream(ob, rt->path, o->cc[c]);
-			if (up)
-				cand[nc++] = obs_ent(ob, VG_ENT_UPSTREAM, o->cc[c], up);
-		}
-		for (unsigned k = 0; k < nc; k++) {
-			unsigned j;
-			if (cand[k] == UINT32_MAX)
-				continue;
-			for (j = 0; j < nwant; j++)
-				if (want[j] == cand[k])
-					break;
-			if (j == nwant && nwant < OBS_MAX_MEMB)
-				want[nwant++] = cand[k];
+			e = path_up_ent(ob, rt->path, o->cc[c]);
+			if (e != UINT32_MAX)
+				memb_keep(L->memb, L->memb_ent, &L->nmemb,
+				          ob->ents[e].key, e);
 		}
 	}
-	if (counting == 0)
+	int best = best_c >= 0 ? best_c : best_a;
+	L->sample = best >= 0 ? x->routes[best].path : 0;
+	L->sample_peer = best >= 0 ? x->routes[best].peer : -1;
+	L->sample_counts = best_c >= 0;
+}
+
+static uint32_t
+ent_of_key(struct obs *ob, uint64_t key)
+{
+	return obs_ent(ob, (unsigned)(key >> 48), (geo_cc)(key >> 32),
+	               (uint32_t)key);
+}
+
+/* Set the origin and upstream memberships of prefix ID to the entities
+ * of KEYS and its sample path to SAMPLE (a peer that is down keeps its
+ * routes: a session drop moves no prefix between entities); with no
+ * route held at all (!PRESENT), keep the old ones so a vanished prefix
+ * stays a member of what it belonged to. */
+static void
+apply_membership(struct obs *ob, uint32_t id, struct opfx *o,
+                 unsigned present, const uint32_t *want, unsigned nwant,
+                 uint32_t sample)
+{
+	if (!present)
 		return;
 	if (sample && sample != o->sample_path) {
 		int counted = o->counted_origin != 0;
@@ -536,6 +689,16 @@ update_membership(struct obs *ob, uint32_t id, struct opfx *o)
 			ent_add_member(ob, want[j], id);
 		}
 	}
+}
+
+/* Re-derive the memberships and sample path of prefix ID from every route
+ * held. */
+static void
+update_membership(struct obs *ob, uint32_t id, struct opfx *o)
+{
+	struct pfx_local L;
+	pfx_local(ob, id, o, &L);
+	apply_membership(ob, id, o, L.present, L.memb_ent, L.nmemb, L.sample);
 }
 
 /* The (country entity, origin) counter; NULL if memory runs out. */
@@ -812,6 +975,28 @@ ent_order_cmp(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
+/* Prefix ID's visibility was recomputed (CHANGED: it flipped) in the bin
+ * that started at BIN_START: keep the address-space and origin counts. */
+static void
+pfx_settle(struct obs *ob, uint32_t id, struct opfx *o, int changed,
+           uint32_t bin_start)
+{
+	if (!changed)
+		return;
+	struct rib_pfx *x = rib_pfx(ob->rib, id);
+	int vis = (x->flags & RIB_PFX_VISIBLE) != 0;
+	cover4(ob, x, vis ? 1 : -1);
+	count_for_countries(ob, o, vis ? 1 : -1);
+	mark_members_dirty(ob, o);
+	if (vis)
+		o->last_visible = ob->bin_end;
+	else
+		o->lost_at = bin_start;
+}
+
+static void partial_close(struct obs *ob, uint32_t bin_start);
+static void merge_prefixes(struct obs *ob, uint32_t bin_start);
+
 static void
 close_bin(struct obs *ob)
 {
@@ -819,29 +1004,27 @@ close_bin(struct obs *ob)
 	size_t n;
 	uint32_t bin_start = ob->bin_end - ob->o.bin_len;
 
-	rib_expire_stale(ob->rib, ob->bin_end);
-	rib_update_full_feed(ob->rib);
-	rib_take_dirty(ob->rib, &ids, &n);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = ids[i];
-		struct opfx *o = opfx_get(ob, id);
-		if (o == NULL)
-			continue;
-		int changed = rib_recompute(ob->rib, id);
-		update_membership(ob, id, o);
-		if (changed) {
-			struct rib_pfx *x = rib_pfx(ob->rib, id);
-			int vis = (x->flags & RIB_PFX_VISIBLE) != 0;
-			cover4(ob, x, vis ? 1 : -1);
-			count_for_countries(ob, o, vis ? 1 : -1);
-			mark_members_dirty(ob, o);
-			if (rib_pfx(ob->rib, id)->flags & RIB_PFX_VISIBLE)
-				o->last_visible = ob->bin_end;
-			else
-				o->lost_at = bin_start;
-		}
+	if (ob->mode == OBS_PARTIAL) {
+		partial_close(ob, bin_start);
+		goto next;
 	}
-	/* the list memory was the rib's; it refills from now on */
+	if (ob->mode == OBS_MERGE) {
+		merge_prefixes(ob, bin_start);
+	} else {
+		rib_expire_stale(ob->rib, ob->bin_end);
+		rib_update_full_feed(ob->rib);
+		rib_take_dirty(ob->rib, &ids, &n);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t id = ids[i];
+			struct opfx *o = opfx_get(ob, id);
+			if (o == NULL)
+				continue;
+			int changed = rib_recompute(ob->rib, id);
+			update_membership(ob, id, o);
+			pfx_settle(ob, id, o, changed, bin_start);
+		}
+		/* the list memory was the rib's; it refills from now on */
+	}
 
 	if (ob->order_dirty &&
 	    vg_grow((void **)&ob->order, &ob->cap_order, ob->nents * 2,
@@ -868,6 +1051,16 @@ close_bin(struct obs *ob)
 	for (uint32_t k = 0; k < ob->norder; k++) {
 		uint32_t ei = ob->order[k];
 		struct ent *e = &ob->ents[ei];
+		/* entities are visited in key order, not memory order: fetch
+		 * the next ones (and their detector state) ahead */
+		if (k + 8 < ob->norder) {
+			const char *n8 = (const char *)&ob->ents[ob->order[k + 8]];
+			__builtin_prefetch(n8);
+			__builtin_prefetch(n8 + 64);
+			__builtin_prefetch(n8 + 128);
+		}
+		if (k + 4 < ob->norder && ob->ents[ob->order[k + 4]].det)
+			__builtin_prefetch(ob->ents[ob->order[k + 4]].det);
 		if (e->dirty)
 			recount(ob, e);
 		if (!e->active)
@@ -881,9 +1074,570 @@ close_bin(struct obs *ob)
 	if (ob->sink.signals && ob->nsig)
 		ob->sink.signals(ob->sink.ctx, ob->sig, ob->nsig);
 	ob->signals += ob->nsig;
+next:
+	fset_clear(ob);
 	ob->bins++;
 	ob->bin_index++;
 	ob->bin_end += ob->o.bin_len;
+}
+
+/* ---- partial runs (docs/partials.md) ----------------------------------- */
+
+static void
+pw_put(struct obs *ob, const struct vgp_rec *r)
+{
+	if (vgp_write(ob->pw, r) < 0)
+		ob->pw_err = 1;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sort and deduplicate V[0..N); returns the new count. */
+static uint32_t
+sort_uniq(uint32_t *v, uint32_t n)
+{
+	uint32_t k = 0;
+	qsort(v, n, sizeof(*v), u32_cmp);
+	for (uint32_t i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+static uint8_t *
+be32_array(struct obs *ob, const uint32_t *v, uint32_t n, uint32_t at)
+{
+	/* scratch holds the ASNs; their big-endian copy goes after them */
+	uint8_t *out = (uint8_t *)(ob->scratch + at);
+	for (uint32_t i = 0; i < n; i++)
+		vg_store_be32(out + 4 * i, v[i]);
+	return out;
+}
+
+static int
+scratch_room(struct obs *ob, uint32_t n)
+{
+	return vg_grow((void **)&ob->scratch, &ob->cap_scratch, n,
+	               sizeof(uint32_t));
+}
+
+static uint64_t
+hash_words(uint64_t h, const uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h = vg_mix64(h ^ v[i]);
+	return h;
+}
+
+static void
+partial_close(struct obs *ob, uint32_t bin_start)
+{
+	struct vgp_rec r;
+	const uint32_t *ids;
+	size_t n;
+	unsigned np;
+
+	memset(&r, 0, sizeof(r));
+	r.type = VGP_BIN;
+	r.bin_start = bin_start;
+	pw_put(ob, &r);
+
+	rib_expire_stale(ob->rib, ob->bin_end);
+	rib_update_full_feed(ob->rib);
+
+	/* new peers */
+	np = rib_npeers(ob->rib);
+	for (; ob->peers_sent < np; ob->peers_sent++) {
+		const struct rib_peer *p = rib_peer(ob->rib, ob->peers_sent);
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_PEER;
+		r.peer = (uint16_t)ob->peers_sent;
+		snprintf(r.collector, sizeof(r.collector), "%s", p->collector);
+		r.addr = p->addr;
+		r.asn = p->asn;
+		pw_put(ob, &r);
+	}
+	if (scratch_room(ob, 2 * np + 2) < 0) {
+		ob->pw_err = 1;
+		return;
+	}
+	/* the full-feed up ASNs, per family, when they changed */
+	for (unsigned afi = VG_AFI_IP4; afi <= VG_AFI_IP6; afi++) {
+		uint32_t k = 0;
+		for (unsigned i = 0; i < np; i++) {
+			const struct rib_peer *p = rib_peer(ob->rib, i);
+			if (p->up && (afi == VG_AFI_IP4 ? p->full_v4 : p->full_v6))
+				ob->scratch[k++] = p->asn;
+		}
+		k = sort_uniq(ob->scratch, k);
+		uint64_t h = hash_words(0x51ed27 + k, ob->scratch, k) | 1;
+		if (h == ob->full_sent[afi])
+			continue;
+		ob->full_sent[afi] = h;
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_FULL;
+		r.afi = (uint8_t)afi;
+		r.nasn = k;
+		r.asns = be32_array(ob, ob->scratch, k, np + 1);
+		pw_put(ob, &r);
+	}
+
+	/* prefixes whose routes changed: their summary, when it changed */
+	rib_take_dirty(ob->rib, &ids, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = ids[i];
+		struct opfx *o = opfx_get(ob, id);
+		struct pfx_local L;
+		if (o == NULL)
+			continue;
+		rib_recompute(ob->rib, id);
+		pfx_local(ob, id, o, &L);
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		if (scratch_room(ob, 2 * (uint32_t)x->nroutes + 2) < 0) {
+			ob->pw_err = 1;
+			return;
+		}
+		uint32_t k = 0;
+		for (unsigned j = 0; j < x->nroutes; j++)
+			if (rib_route_counts(ob->rib, &x->routes[j], x->p.afi))
+				ob->scratch[k++] =
+				    rib_peer(ob->rib, x->routes[j].peer)->asn;
+		k = sort_uniq(ob->scratch, k);
+		uint32_t pn = 0, ps = 0;
+		const uint32_t *pw = L.sample_peer >= 0
+		                         ? rib_path_raw(ob->rib, L.sample, &pn, &ps)
+		                         : NULL;
+		uint64_t h = hash_words(0x9e37 + k, ob->scratch, k);
+		h = vg_mix64(h ^ ((uint64_t)L.present << 1 | (uint64_t)L.sample_counts));
+		for (unsigned j = 0; j < L.nmemb; j++)
+			h = vg_mix64(h ^ L.memb[j]);
+		h = vg_mix64(h ^ (uint64_t)(L.sample_peer + 1) << 32 ^ pn << 16 ^ ps);
+		h = hash_words(h, pw, pn + ps) | 1;
+		if (o->psent && h == o->psum)
+			continue;
+		o->psent = 1;
+		o->psum = h;
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_PFX;
+		r.prefix = x->p;
+		r.flags = (uint8_t)((L.present ? VGP_PRESENT : 0) |
+		                    (L.sample_counts ? VGP_COUNTS : 0) |
+		                    (L.sample_peer >= 0 ? VGP_SAMPLE : 0));
+		r.nasn = k;
+		r.asns = be32_array(ob, ob->scratch, k, k);
+		r.nmemb = (uint8_t)L.nmemb;
+		memcpy(r.memb, L.memb, sizeof(r.memb));
+		if (L.sample_peer >= 0) {
+			uint8_t *pb = malloc(((size_t)pn + ps) * 4 + 1);
+			if (pb == NULL) {
+				ob->pw_err = 1;
+				return;
+			}
+			for (uint32_t j = 0; j < pn + ps; j++)
+				vg_store_be32(pb + 4 * j, pw[j]);
+			r.sample_peer = (uint16_t)L.sample_peer;
+			r.path_nasn = pn;
+			r.path_nseg = ps;
+			r.path = pb;
+			pw_put(ob, &r);
+			free(pb);
+		} else {
+			pw_put(ob, &r);
+		}
+	}
+
+	/* additive counters */
+	for (uint32_t i = 0; i < ob->nents; i++) {
+		struct ent *e = &ob->ents[i];
+		if (!e->touched)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_CNT;
+		r.ent = e->key;
+		r.ann = e->ann;
+		r.wd = e->wd;
+		r.pc = e->pc;
+		r.flap_events = e->flap_events;
+		pw_put(ob, &r);
+		e->ann = e->wd = e->pc = e->flaps = e->flap_events = 0;
+		e->unstable = 0;
+		e->touched = 0;
+	}
+	/* (prefix, entity) flaps and unstable prefixes */
+	for (uint32_t i = 0; ob->nfset && i <= ob->fset_mask; i++) {
+		if (ob->fset[i].key == 0)
+			continue;
+		uint64_t key = ob->fset[i].key - 1;
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_FLAP;
+		r.prefix = rib_pfx(ob->rib, (uint32_t)(key >> 32))->p;
+		r.ent = ob->ents[(uint32_t)key].key;
+		r.flags = ob->fset[i].bits;
+		pw_put(ob, &r);
+	}
+	/* prefixes announced or withdrawn */
+	for (uint32_t i = 0; i < ob->ntouched; i++) {
+		memset(&r, 0, sizeof(r));
+		r.type = VGP_TOUCH;
+		r.prefix = rib_pfx(ob->rib, ob->touched[i])->p;
+		pw_put(ob, &r);
+	}
+	ob->ntouched = 0;
+}
+
+int
+obs_set_partial(struct obs *ob, struct vgp_writer *w)
+{
+	if (ob->started)
+		return -1;
+	ob->mode = OBS_PARTIAL;
+	ob->pw = w;
+	return 0;
+}
+
+int
+obs_partial_error(const struct obs *ob)
+{
+	return ob->pw_err;
+}
+
+void
+obs_partial_hdr(const struct obs *ob, struct vgp_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = VGP_VERSION;
+	h->bin_len = ob->o.bin_len;
+	h->full_v4 = ob->o.rib.full_v4;
+	h->full_v6 = ob->o.rib.full_v6;
+	h->stale_grace = ob->o.rib.stale_grace;
+	h->visible_ratio = ob->o.rib.visible_ratio;
+	h->min_len_v4 = ob->o.min_len_v4;
+	h->min_len_v6 = ob->o.min_len_v6;
+	h->asn_entities = (uint8_t)(ob->o.asn_entities != 0);
+}
+
+/* ---- merging partial runs ---------------------------------------------- */
+
+unsigned
+obs_full_asns(const struct obs *ob, unsigned afi)
+{
+	if (ob->mode == OBS_MERGE)
+		return afi <= 2 ? ob->mdenom[afi] : 0;
+	return rib_full_asns(ob->rib, afi);
+}
+
+int
+obs_set_merge(struct obs *ob, unsigned nparts)
+{
+	if (ob->started || nparts == 0)
+		return -1;
+	ob->mparts = calloc(nparts, sizeof(*ob->mparts));
+	if (ob->mparts == NULL)
+		return -1;
+	ob->nparts = nparts;
+	ob->mode = OBS_MERGE;
+	return 0;
+}
+
+int
+obs_merge_bin(struct obs *ob, uint32_t bin_start)
+{
+	if (bin_start % ob->o.bin_len != 0)
+		return -1;
+	if (!ob->started) {
+		if (bin_start > UINT32_MAX - 2 * ob->o.bin_len)
+			return -1;
+		ob->bin_end = bin_start + ob->o.bin_len;
+		ob->started = 1;
+		return 0;
+	}
+	if (bin_start + ob->o.bin_len < ob->bin_end)
+		return -1; /* a bin already closed */
+	if (bin_start > UINT32_MAX - 2 * ob->o.bin_len ||
+	    (bin_start > ob->bin_end && bin_start - ob->bin_end > 366u * 86400))
+		return -1; /* past 2106, or a gap of more than a year */
+	obs_advance(ob, bin_start);
+	return 0;
+}
+
+static void
+merge_denominators(struct obs *ob)
+{
+	for (unsigned afi = VG_AFI_IP4; afi <= VG_AFI_IP6; afi++) {
+		uint32_t tot = 0;
+		for (uint32_t p = 0; p < ob->nparts; p++)
+			tot += ob->mparts[p].nfull[afi];
+		if (scratch_room(ob, tot + 1) < 0)
+			return;
+		uint32_t k = 0;
+		for (uint32_t p = 0; p < ob->nparts; p++)
+			for (uint32_t i = 0; i < ob->mparts[p].nfull[afi]; i++)
+				ob->scratch[k++] = ob->mparts[p].full[afi][i];
+		k = sort_uniq(ob->scratch, k);
+		if (k != ob->mdenom[afi])
+			ob->mdenom_changed = 1;
+		ob->mdenom[afi] = k;
+	}
+}
+
+/* Distinct ASNs seeing prefix ID across the partials. */
+static unsigned
+merge_seen(struct obs *ob, const struct mpfx *m)
+{
+	uint32_t tot = 0, k = 0;
+	if (m->n == 1)
+		return m->e[0].nasn;
+	for (uint32_t i = 0; i < m->n; i++)
+		tot += m->e[i].nasn;
+	if (scratch_room(ob, tot + 1) < 0)
+		return 0;
+	for (uint32_t i = 0; i < m->n; i++)
+		for (uint32_t j = 0; j < m->e[i].nasn; j++)
+			ob->scratch[k++] = m->e[i].asns[j];
+	return sort_uniq(ob->scratch, k);
+}
+
+static void
+merge_membership(struct obs *ob, uint32_t id, struct opfx *o)
+{
+	const struct mpfx *m = &ob->mp[id];
+	uint64_t keys[OBS_MAX_MEMB];
+	unsigned nkeys = 0, present = 0;
+	const struct mpart *best = NULL;
+
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct mpart *e = &m->e[i];
+		present |= (e->flags & VGP_PRESENT) != 0;
+		for (unsigned k = 0; k < e->nmemb; k++)
+			memb_keep(keys, NULL, &nkeys, e->memb[k], 0);
+		if (!(e->flags & VGP_SAMPLE) || !e->path)
+			continue;
+		int ec = (e->flags & VGP_COUNTS) != 0;
+		int bc = best && (best->flags & VGP_COUNTS) != 0;
+		if (best == NULL || ec > bc ||
+		    (ec == bc && rib_peer_cmp(&ob->mpeers[e->peer],
+		                              &ob->mpeers[best->peer]) < 0))
+			best = e;
+	}
+	uint32_t want[OBS_MAX_MEMB];
+	unsigned nwant = 0;
+	for (unsigned k = 0; k < nkeys; k++) {
+		uint32_t e = ent_of_key(ob, keys[k]);
+		if (e != UINT32_MAX)
+			want[nwant++] = e;
+	}
+	apply_membership(ob, id, o, present, want, nwant,
+	                 best ? best->path : 0);
+}
+
+static void
+merge_one(struct obs *ob, uint32_t id, uint32_t bin_start)
+{
+	struct opfx *o = opfx_get(ob, id);
+	struct rib_pfx *x = rib_pfx(ob->rib, id);
+	if (o == NULL)
+		return;
+	unsigned seen = id < ob->cap_mp ? merge_seen(ob, &ob->mp[id]) : 0;
+	unsigned denom = ob->mdenom[x->p.afi <= 2 ? x->p.afi : 0];
+	int was = (x->flags & RIB_PFX_VISIBLE) != 0;
+	int now = rib_visible_rule(ob->rib, seen, denom);
+	x->seen_asns = (uint16_t)seen;
+	x->flags = (uint8_t)((x->flags & ~RIB_PFX_VISIBLE) |
+	                     (now ? RIB_PFX_VISIBLE : 0));
+	if (o->mdirty) {
+		o->mdirty = 0;
+		merge_membership(ob, id, o);
+	}
+	pfx_settle(ob, id, o, now != was, bin_start);
+}
+
+static void
+merge_prefixes(struct obs *ob, uint32_t bin_start)
+{
+	if (ob->mdenom_changed) {
+		/* the denominator moved: every prefix is re-evaluated, as a
+		 * full-feed change makes the single process do */
+		uint32_t np = rib_npfx(ob->rib);
+		for (uint32_t id = 0; id < np; id++)
+			merge_one(ob, id, bin_start);
+		ob->mdenom_changed = 0;
+	} else {
+		for (uint32_t i = 0; i < ob->nmdirty; i++)
+			merge_one(ob, ob->mdirty[i], bin_start);
+	}
+	ob->nmdirty = 0;
+	rib_path_gc(ob->rib);
+}
+
+/* The merge index of peer LOCAL of partial PART; UINT32_MAX if unknown. */
+static uint32_t
+merge_peer(struct obs *ob, unsigned part, uint32_t local)
+{
+	struct mpmap *pm = &ob->mparts[part];
+	if (local >= pm->cap || pm->g[local] == 0)
+		return UINT32_MAX;
+	return pm->g[local] - 1;
+}
+
+static int
+merge_pfx(struct obs *ob, unsigned part, const struct vgp_rec *r)
+{
+	uint32_t id = rib_pfx_intern(ob->rib, &r->prefix);
+	if (id == UINT32_MAX)
+		return -1;
+	struct opfx *o = opfx_get(ob, id);
+	if (o == NULL)
+		return -1;
+	if (id >= ob->cap_mp &&
+	    vg_grow((void **)&ob->mp, &ob->cap_mp, id + 1, sizeof(*ob->mp)) < 0)
+		return -1;
+	struct mpfx *m = &ob->mp[id];
+	uint32_t i;
+	for (i = 0; i < m->n; i++)
+		if (m->e[i].part == part)
+			break;
+	if (i == m->n) {
+		if (vg_grow((void **)&m->e, &m->cap, m->n + 1, sizeof(*m->e)) < 0)
+			return -1;
+		memset(&m->e[i], 0, sizeof(m->e[i]));
+		m->e[i].part = (uint16_t)part;
+		m->n++;
+	}
+	struct mpart *e = &m->e[i];
+	uint32_t path = 0, peer = 0;
+	if (r->flags & VGP_SAMPLE) {
+		if (scratch_room(ob, r->path_nasn + r->path_nseg + 1) < 0)
+			return -1;
+		uint32_t *w = ob->scratch;
+		for (uint32_t k = 0; k < r->path_nasn + r->path_nseg; k++)
+			w[k] = vgp_u32_at(r->path, k);
+		path = rib_path_intern_raw(ob->rib, w, r->path_nasn,
+		                           w + r->path_nasn, r->path_nseg);
+		peer = merge_peer(ob, part, r->sample_peer);
+		if (path == 0 || peer == UINT32_MAX)
+			return -2;
+		rib_path_ref(ob->rib, path);
+	}
+	uint32_t *asns = NULL;
+	if (r->nasn) {
+		asns = malloc(r->nasn * sizeof(uint32_t));
+		if (asns == NULL) {
+			rib_path_unref(ob->rib, path);
+			return -1;
+		}
+		for (uint32_t k = 0; k < r->nasn; k++)
+			asns[k] = vgp_u32_at(r->asns, k);
+	}
+	rib_path_unref(ob->rib, e->path);
+	free(e->asns);
+	e->flags = r->flags;
+	e->path = path;
+	e->peer = peer;
+	e->asns = asns;
+	e->nasn = r->nasn > 1 ? sort_uniq(asns, r->nasn) : r->nasn;
+	e->nmemb = r->nmemb;
+	memcpy(e->memb, r->memb, sizeof(e->memb));
+	if (!o->mdirty) {
+		if (vg_grow((void **)&ob->mdirty, &ob->cap_mdirty, ob->nmdirty + 1,
+		            sizeof(uint32_t)) < 0)
+			return -1;
+		o->mdirty = 1;
+		ob->mdirty[ob->nmdirty++] = id;
+	}
+	return 0;
+}
+
+int
+obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
+{
+	struct mpmap *pm;
+	uint32_t id, ei;
+	struct opfx *o;
+
+	if (ob->mode != OBS_MERGE || part >= ob->nparts || !ob->started)
+		return -2;
+	pm = &ob->mparts[part];
+	switch (r->type) {
+	case VGP_PEER: {
+		uint32_t g;
+		struct rib_peer key;
+		memset(&key, 0, sizeof(key));
+		snprintf(key.collector, sizeof(key.collector), "%s", r->collector);
+		key.addr = r->addr;
+		key.asn = r->asn;
+		for (g = 0; g < ob->nmpeers; g++)
+			if (rib_peer_cmp(&ob->mpeers[g], &key) == 0)
+				break;
+		if (g == ob->nmpeers) {
+			if (vg_grow((void **)&ob->mpeers, &ob->cap_mpeers,
+			            ob->nmpeers + 1, sizeof(*ob->mpeers)) < 0)
+				return -1;
+			ob->mpeers[ob->nmpeers++] = key;
+		}
+		if (r->peer >= pm->cap &&
+		    vg_grow((void **)&pm->g, &pm->cap, r->peer + 1u,
+		            sizeof(uint32_t)) < 0)
+			return -1;
+		pm->g[r->peer] = g + 1;
+		return 0;
+	}
+	case VGP_FULL: {
+		uint32_t *v = r->nasn ? malloc(r->nasn * sizeof(uint32_t)) : NULL;
+		if (r->nasn && v == NULL)
+			return -1;
+		for (uint32_t k = 0; k < r->nasn; k++)
+			v[k] = vgp_u32_at(r->asns, k);
+		free(pm->full[r->afi]);
+		pm->full[r->afi] = v;
+		pm->nfull[r->afi] = r->nasn;
+		merge_denominators(ob);
+		return 0;
+	}
+	case VGP_PFX:
+		return merge_pfx(ob, part, r);
+	case VGP_CNT:
+		ei = ent_of_key(ob, r->ent);
+		if (ei == UINT32_MAX)
+			return -1;
+		ob->ents[ei].ann += r->ann;
+		ob->ents[ei].wd += r->wd;
+		ob->ents[ei].pc += r->pc;
+		ob->ents[ei].flap_events += r->flap_events;
+		ob->ents[ei].active = 1;
+		ob->ents[ei].touched = 1;
+		return 0;
+	case VGP_FLAP: {
+		id = rib_pfx_intern(ob->rib, &r->prefix);
+		if (id == UINT32_MAX || (o = opfx_get(ob, id)) == NULL)
+			return -1;
+		ei = ent_of_key(ob, r->ent);
+		if (ei == UINT32_MAX)
+			return -1;
+		unsigned fresh = fset_add(ob, id, ei, r->flags);
+		ob->ents[ei].flaps += (fresh & VGP_FLAPPED) != 0;
+		ob->ents[ei].unstable += (fresh & VGP_UNSTABLE) != 0;
+		ob->ents[ei].active = 1;
+		ob->ents[ei].touched = 1;
+		return 0;
+	}
+	case VGP_TOUCH: {
+		id = rib_pfx_intern(ob->rib, &r->prefix);
+		if (id == UINT32_MAX || opfx_get(ob, id) == NULL)
+			return -1;
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		uint32_t bin_start = ob->bin_end - ob->o.bin_len;
+		if (x->last_ann < bin_start)
+			x->last_ann = bin_start;
+		return 0;
+	}
+	default:
+		return 0; /* BIN is the caller's, PEERSTATE the caller's */
+	}
 }
 
 void
@@ -908,6 +1662,8 @@ obs_finish(struct obs *ob)
 	if (!ob->started)
 		return;
 	close_bin(ob);
+	if (ob->mode == OBS_PARTIAL)
+		return;
 	/* events still open: report them once more with their severity up
 	 * to the end of the data */
 	for (uint32_t k = 0; k < ob->norder; k++)
@@ -932,6 +1688,8 @@ obs_new(const struct obs_opts *o, const struct geo_db *geo,
 	if (sink)
 		ob->sink = *sink;
 	ob->geo = geo;
+	for (unsigned i = 0; i < 64; i++)
+		ob->pcache[i].peer = -1;
 	ob->rib = rib_new(&ob->o.rib);
 	ob->ent_mask = 1023;
 	ob->ent_slots = calloc(ob->ent_mask + 1, sizeof(uint32_t));
@@ -966,6 +1724,24 @@ obs_free(struct obs *ob)
 		det_free(&ob->ents[i]);
 	}
 	free(ob->orgs);
+	free(ob->fset);
+	free(ob->prank);
+	free(ob->touched);
+	free(ob->scratch);
+	for (uint32_t i = 0; i < ob->cap_mp; i++) {
+		for (uint32_t j = 0; j < ob->mp[i].n; j++)
+			free(ob->mp[i].e[j].asns);
+		free(ob->mp[i].e);
+	}
+	free(ob->mp);
+	for (uint32_t p = 0; p < ob->nparts; p++) {
+		free(ob->mparts[p].g);
+		for (unsigned a = 0; a < 3; a++)
+			free(ob->mparts[p].full[a]);
+	}
+	free(ob->mparts);
+	free(ob->mpeers);
+	free(ob->mdirty);
 	free(ob->ents);
 	free(ob->ent_slots);
 	free(ob->order);

@@ -58,9 +58,23 @@ struct rib {
 	uint32_t *dirty;
 	uint32_t ndirty, cap_dirty;
 
+	/* collectors, and per collector and prefix the times of the last
+	 * withdrawal and announcement: a flap is a withdrawal and an
+	 * announcement of one prefix at one collector within the window, so
+	 * that collectors replayed in separate processes see the same flaps
+	 * as one process does (docs/partials.md) */
+	char (*colls)[32];
+	uint32_t ncolls, cap_colls;
+	struct rib_fts {
+		uint32_t wd, ann;
+	} **fts;
+	uint32_t *cap_fts, cap_fts_arr;
+
 	/* one-entry cache: the last element's attributes -> path */
 	const void *cache_attrs;
 	uint32_t cache_gen, cache_path;
+	/* the last prefix looked up (a RIB record's entries share it) */
+	uint32_t last_pfx;
 	uint64_t routes;
 };
 
@@ -115,13 +129,15 @@ pfx_rehash(struct rib *r, uint32_t nslots)
 static uint32_t
 pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 {
+	if (r->last_pfx < r->npfx && pfx_eq(&r->pfx[r->last_pfx].p, p))
+		return r->last_pfx;
 	uint32_t h = pfx_hash(p) & r->pfx_mask;
 	for (;;) {
 		uint32_t s = r->pfx_slots[h];
 		if (s == 0)
 			break;
 		if (pfx_eq(&r->pfx[s - 1].p, p))
-			return s - 1;
+			return r->last_pfx = s - 1;
 		h = (h + 1) & r->pfx_mask;
 	}
 	if (!create)
@@ -138,6 +154,7 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 	x->p = *p;
 	x->p.safi = VG_SAFI_UNICAST;
 	r->pfx_slots[h] = r->npfx + 1;
+	r->last_pfx = r->npfx;
 	return r->npfx++;
 }
 
@@ -421,6 +438,26 @@ rib_peer_id(struct rib *r, const char *collector_in,
 	if (i == r->nasns)
 		r->asn_of_idx[r->nasns++] = asn; /* sized for 65536 */
 	p->asn_idx = (uint16_t)i;
+	for (i = 0; i < r->ncolls; i++)
+		if (strcmp(r->colls[i], p->collector) == 0)
+			break;
+	if (i == r->ncolls) {
+		if (vg_grow((void **)&r->colls, &r->cap_colls, r->ncolls + 1,
+		            sizeof(*r->colls)) < 0 ||
+		    vg_grow((void **)&r->fts, &r->cap_fts_arr, r->ncolls + 1,
+		            sizeof(*r->fts)) < 0)
+			return -1;
+		uint32_t *nc = realloc(r->cap_fts,
+		                       r->cap_fts_arr * sizeof(uint32_t));
+		if (nc == NULL)
+			return -1;
+		r->cap_fts = nc;
+		r->cap_fts[r->ncolls] = 0;
+		r->fts[r->ncolls] = NULL;
+		memcpy(r->colls[r->ncolls], p->collector, sizeof(r->colls[0]));
+		r->ncolls++;
+	}
+	p->coll = (uint16_t)i;
 	r->peer_slots[h] = r->npeers + 1;
 	return (int)r->npeers++;
 }
@@ -489,6 +526,11 @@ rib_free(struct rib *r)
 	free(r->asn_of_idx);
 	free(r->asn_stamp);
 	free(r->dirty);
+	for (uint32_t i = 0; i < r->ncolls; i++)
+		free(r->fts[i]);
+	free(r->fts);
+	free(r->cap_fts);
+	free(r->colls);
 	free(r);
 }
 
@@ -535,6 +577,18 @@ route_remove(struct rib *r, uint32_t id, int idx)
 	mark_dirty(r, id);
 }
 
+/* The flap times of prefix ID at the collector of peer P; NULL out of
+ * memory. */
+static struct rib_fts *
+fts_of(struct rib *r, const struct rib_peer *p, uint32_t id)
+{
+	if (id >= r->cap_fts[p->coll] &&
+	    vg_grow((void **)&r->fts[p->coll], &r->cap_fts[p->coll], id + 1,
+	            sizeof(struct rib_fts)) < 0)
+		return NULL;
+	return &r->fts[p->coll][id];
+}
+
 int
 rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
           uint32_t flap_window, struct rib_change_info *out)
@@ -566,8 +620,12 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		out->change = RIB_WD;
 		/* keep the old path alive until the next collection */
 		route_remove(r, id, idx);
-		if (x->last_ann && t - x->last_ann < flap_window)
+		struct rib_fts *ft = fts_of(r, p, id);
+		if (ft == NULL)
+			return -1;
+		if (ft->ann && t - ft->ann < flap_window)
 			out->flap = 1;
+		ft->wd = t;
 		x->last_wd = t;
 		return 0;
 	}
@@ -579,9 +637,16 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		pid = r->cache_path;
 	} else {
 		struct bgp_path empty = {0};
-		pid = path_intern(r, e->path ? e->path : &empty);
-		if (pid == PATH_NONE)
-			return -1;
+		const struct bgp_path *bp = e->path ? e->path : &empty;
+		/* a peer's consecutive RIB entries mostly share a path */
+		pid = p->last_path;
+		if (pid == PATH_NONE || pid >= r->npaths ||
+		    r->paths[pid].data == NULL || !path_eq(&r->paths[pid], bp)) {
+			pid = path_intern(r, bp);
+			if (pid == PATH_NONE)
+				return -1;
+			p->last_path = pid;
+		}
 		r->cache_attrs = e->attrs;
 		r->cache_gen = e->attrs_gen;
 		r->cache_path = pid;
@@ -627,13 +692,21 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		count_route(r, p, x, +1);
 		mark_dirty(r, id);
 		out->change = RIB_NEW;
-		if (e->type != VG_ELEM_RIB && x->last_wd &&
-		    t - x->last_wd < flap_window)
-			out->flap = 1;
+		if (e->type != VG_ELEM_RIB) {
+			struct rib_fts *ft = fts_of(r, p, id);
+			if (ft == NULL)
+				return -1;
+			if (ft->wd && t - ft->wd < flap_window)
+				out->flap = 1;
+		}
 	}
 	if (e->type == VG_ELEM_RIB) {
 		p->in_dump = 1;
 	} else {
+		struct rib_fts *ft = fts_of(r, p, id);
+		if (ft == NULL)
+			return -1;
+		ft->ann = t;
 		x->last_ann = t;
 	}
 	return 0;
@@ -801,7 +874,7 @@ rib_recompute(struct rib *r, uint32_t id)
 		}
 	}
 	x->seen_asns = (uint16_t)seen;
-	now = denom > 0 && (double)seen >= r->o.visible_ratio * denom - 1e-9;
+	now = rib_visible_rule(r, seen, denom);
 	x->flags = (uint8_t)((x->flags & ~(RIB_PFX_DIRTY | RIB_PFX_VISIBLE)) |
 	                     (now ? RIB_PFX_VISIBLE : 0));
 	return now != was;
@@ -840,6 +913,8 @@ rib_stats(const struct rib *r, struct rib_stats *st)
 	for (uint32_t i = 0; i < r->npfx; i++)
 		st->bytes_routes += (uint64_t)r->pfx[i].cap * sizeof(struct rib_route);
 	st->bytes_prefixes = (uint64_t)r->cap_pfx * sizeof(struct rib_pfx);
+	for (uint32_t i = 0; i < r->ncolls; i++)
+		st->bytes_prefixes += (uint64_t)r->cap_fts[i] * sizeof(struct rib_fts);
 	st->bytes_index = (uint64_t)(r->pfx_mask + 1) * 4 +
 	                  (uint64_t)(r->path_mask + 1) * 4;
 	for (uint32_t i = 1; i < r->npaths; i++)
@@ -847,4 +922,78 @@ rib_stats(const struct rib *r, struct rib_stats *st)
 			st->bytes_paths += (r->paths[i].nasn + r->paths[i].nseg + 1) *
 			                   4u + 16;
 	st->bytes_paths += (uint64_t)r->cap_paths * sizeof(struct rib_path);
+}
+
+/* ---- for partial runs and their merge (docs/partials.md) --------------- */
+
+int
+rib_peer_cmp(const struct rib_peer *a, const struct rib_peer *b)
+{
+	int c = strcmp(a->collector, b->collector);
+	if (c != 0)
+		return c;
+	if (a->addr.afi != b->addr.afi)
+		return a->addr.afi < b->addr.afi ? -1 : 1;
+	c = memcmp(a->addr.addr, b->addr.addr, 16);
+	if (c != 0)
+		return c;
+	return a->asn < b->asn ? -1 : a->asn > b->asn;
+}
+
+uint32_t
+rib_pfx_intern(struct rib *r, const struct vg_prefix *p)
+{
+	return pfx_find(r, p, 1);
+}
+
+uint32_t
+rib_path_intern_raw(struct rib *r, const uint32_t *asn, uint32_t nasn,
+                    const uint32_t *seg, uint32_t nseg)
+{
+	uint8_t types[256];
+	uint32_t lens[256];
+	struct bgp_path bp;
+	uint64_t sum = 0;
+
+	if (nseg > 256 || nasn > 65535)
+		return PATH_NONE;
+	for (uint32_t i = 0; i < nseg; i++) {
+		types[i] = (uint8_t)(seg[i] >> 24);
+		lens[i] = seg[i] & 0xffffff;
+		sum += lens[i];
+	}
+	if (sum != nasn)
+		return PATH_NONE;
+	memset(&bp, 0, sizeof(bp));
+	bp.asn = (uint32_t *)asn;
+	bp.seg_type = types;
+	bp.seg_len = lens;
+	bp.nasn = nasn;
+	bp.nseg = nseg;
+	return path_intern(r, &bp);
+}
+
+const uint32_t *
+rib_path_raw(const struct rib *r, uint32_t path, uint32_t *nasn,
+             uint32_t *nseg)
+{
+	if (path == PATH_NONE || path >= r->npaths || !r->paths[path].data) {
+		*nasn = *nseg = 0;
+		return NULL;
+	}
+	*nasn = r->paths[path].nasn;
+	*nseg = r->paths[path].nseg;
+	return r->paths[path].data;
+}
+
+void
+rib_path_gc(struct rib *r)
+{
+	path_collect(r);
+}
+
+int
+rib_visible_rule(const struct rib *r, unsigned seen, unsigned denom)
+{
+	return denom > 0 && (double)seen >= r->o.visible_ratio * denom - 1e-9;
 }

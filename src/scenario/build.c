@@ -50,7 +50,7 @@ struct path_buf {
 struct player {
 	struct scn_builder *b;
 	struct scenario_stats *st;
-	struct mrt_rotor *rot;
+	struct mrt_rotor *rot[MAX_COLLECTORS];
 	const char *outdir;
 	char *err;
 	size_t errlen;
@@ -105,10 +105,30 @@ session_of(const struct scn_builder *b, uint32_t p, struct mrt_session_id *s)
 	    b->peers[p].addr.afi == VG_AFI_IP6 ? b->local6 : b->local4;
 }
 
-static struct mrt_writer *
-writer_at(struct player *pl, int64_t t_us)
+/* The collector of peer P (peers are dealt round-robin). */
+static unsigned
+coll_of(const struct scn_builder *b, uint32_t p)
 {
-	return mrt_rotor_at(pl->rot, t_us / US, 1, pl->err, pl->errlen);
+	unsigned n = b->spec->collectors ? b->spec->collectors : 1;
+	return p % n;
+}
+
+static struct mrt_writer *
+writer_at(struct player *pl, uint32_t p, int64_t t_us)
+{
+	return mrt_rotor_at(pl->rot[coll_of(pl->b, p)], t_us / US, 1, pl->err,
+	                    pl->errlen);
+}
+
+/* Every collector's update file for T exists. */
+static int
+writers_at(struct player *pl, int64_t t_us)
+{
+	unsigned n = pl->b->spec->collectors ? pl->b->spec->collectors : 1;
+	for (unsigned c = 0; c < n; c++)
+		if (writer_at(pl, c, t_us) == NULL)
+			return -1;
+	return 0;
 }
 
 static int
@@ -116,7 +136,7 @@ write_msg(struct player *pl, uint32_t p, int64_t t, const uint8_t *m,
           int len)
 {
 	struct mrt_session_id s;
-	struct mrt_writer *w = writer_at(pl, t);
+	struct mrt_writer *w = writer_at(pl, p, t);
 
 	if (w == NULL)
 		return -1;
@@ -134,7 +154,7 @@ static int
 emit_state(struct player *pl, uint32_t p, int64_t t, unsigned o, unsigned n)
 {
 	struct mrt_session_id s;
-	struct mrt_writer *w = writer_at(pl, t);
+	struct mrt_writer *w = writer_at(pl, p, t);
 
 	if (w == NULL)
 		return -1;
@@ -501,23 +521,35 @@ rib_run(void *arg)
 	}
 	mrt_ris_file_name(j->name, sizeof(j->name), MRT_RIS_BVIEW, j->t,
 	                  s->gzip ? ".gz" : "");
-	snprintf(fpath, sizeof(fpath), "%s/%s", j->outdir, j->name);
+	unsigned ncoll = s->collectors ? s->collectors : 1;
+	for (unsigned c = 0; c < ncoll; c++) {
+	uint32_t nlocal = 0;
+	if (ncoll > 1)
+		snprintf(fpath, sizeof(fpath), "%s/rrc%02u/%s", j->outdir, c,
+		         j->name);
+	else
+		snprintf(fpath, sizeof(fpath), "%s/%s", j->outdir, j->name);
 	if ((w = mrt_writer_open(fpath, &wo, j->err, sizeof(j->err))) == NULL)
 		goto out;
 	for (uint32_t p = 0; p < b->np; p++) {
-		memcpy(mp[p].bgp_id, b->peers[p].bgp_id, 4);
-		mp[p].addr = b->peers[p].addr;
-		mp[p].asn = b->peers[p].asn;
 		cache[p] = 0;
+		if (coll_of(b, p) != c)
+			continue;
+		memcpy(mp[nlocal].bgp_id, b->peers[p].bgp_id, 4);
+		mp[nlocal].addr = b->peers[p].addr;
+		mp[nlocal].asn = b->peers[p].asn;
+		nlocal++;
 	}
 	mrt_write_peer_index(w, (uint32_t)j->t, b->collector_id, NULL, mp,
-	                     b->np);
+	                     nlocal);
 	for (uint32_t i = 0; i < b->P; i++) {
 		const struct vg_prefix *pfx = &b->tab.pfx[i].p;
 		uint32_t n = 0;
 		for (uint32_t p = 0; p < b->np; p++) {
 			uint8_t *ab = abuf + (size_t)p * RIB_ATTR_CAP;
 			uint32_t attr;
+			if (coll_of(b, p) != c)
+				continue;
 			if (j->initial) {
 				if (j->st0[idx(b, p, i)] != SCN_CARRIED)
 					continue;
@@ -549,7 +581,7 @@ rib_run(void *arg)
 				cache[p] = attr;
 				clen[p] = (uint16_t)l;
 			}
-			ent[n].peer_index = (uint16_t)p;
+			ent[n].peer_index = (uint16_t)(p / ncoll);
 			ent[n].originated =
 			    j->initial ? j->established[p]
 			    : b->since ? b->since[idx(b, p, i)]
@@ -562,7 +594,15 @@ rib_run(void *arg)
 			break;
 		j->entries += n;
 	}
-	j->bytes = mrt_writer_bytes(w);
+	j->bytes += mrt_writer_bytes(w);
+	if (c + 1 < ncoll) {
+		if (mrt_writer_close(w, j->err, sizeof(j->err)) < 0) {
+			w = NULL;
+			goto out;
+		}
+		w = NULL;
+	}
+	}
 	j->rc = mrt_writer_close(w, j->err, sizeof(j->err));
 	j->sec = now_sec() - t0;
 	w = NULL;
@@ -809,7 +849,7 @@ play(struct player *pl)
 	size_t ai = 0;
 
 	/* the first update file exists even if nothing happens in it */
-	if (writer_at(pl, b->start_us) == NULL)
+	if (writers_at(pl, b->start_us) < 0)
 		return -1;
 	for (;;) {
 		int64_t ts = ai < b->nact ? b->act[ai].t : INT64_MAX;
@@ -850,7 +890,7 @@ play(struct player *pl)
 		next_rib += (int64_t)s->rib_interval * US;
 	}
 	/* files up to the end, even if the last bins are empty */
-	if (writer_at(pl, b->end_us - 1) == NULL)
+	if (writers_at(pl, b->end_us - 1) < 0)
 		return -1;
 	return 0;
 }
@@ -881,6 +921,22 @@ scenario_build(const struct scenario_spec *s, const char *outdir,
 		snprintf(err, errlen, "cannot create %s: %s", outdir,
 		         strerror(errno));
 		return -1;
+	}
+	/* peers dealt over several collectors: one directory each, named
+	 * like RIS collectors so replay tells them apart */
+	unsigned ncoll = s->collectors ? s->collectors : 1;
+	char cdir[MAX_COLLECTORS][4096];
+	for (unsigned c = 0; c < ncoll; c++) {
+		if (ncoll == 1) {
+			snprintf(cdir[c], sizeof(cdir[c]), "%s", outdir);
+			continue;
+		}
+		snprintf(cdir[c], sizeof(cdir[c]), "%s/rrc%02u", outdir, c);
+		if (mkdir(cdir[c], 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", cdir[c],
+			         strerror(errno));
+			return -1;
+		}
 	}
 
 	progress_msg(progress, ctx, "reading %s", s->source);
@@ -959,18 +1015,21 @@ scenario_build(const struct scenario_spec *s, const char *outdir,
 	if (!rib_started && rib_done(&pl, rib0) < 0)
 		goto out;
 
-	pl.rot = mrt_rotor_new(outdir, MRT_RIS_UPDATE_INTERVAL, &wo);
-	if (pl.rot == NULL)
-		goto oom;
+	for (unsigned c = 0; c < ncoll; c++) {
+		pl.rot[c] = mrt_rotor_new(cdir[c], MRT_RIS_UPDATE_INTERVAL, &wo);
+		if (pl.rot[c] == NULL)
+			goto oom;
+	}
 	t1 = now_sec();
 	if (play(&pl) < 0)
 		goto out;
-	st.bytes_raw += mrt_rotor_bytes(pl.rot);
-	if (mrt_rotor_close(pl.rot, err, errlen) < 0) {
-		pl.rot = NULL;
-		goto out;
+	for (unsigned c = 0; c < ncoll; c++) {
+		st.bytes_raw += mrt_rotor_bytes(pl.rot[c]);
+		int cr = mrt_rotor_close(pl.rot[c], err, errlen);
+		pl.rot[c] = NULL;
+		if (cr < 0)
+			goto out;
 	}
-	pl.rot = NULL;
 	st.sec_updates = now_sec() - t1;
 	if (rib_started) {
 		pthread_join(rib_thread, NULL);
@@ -1016,8 +1075,9 @@ out:
 		free(rib0->established);
 	free(rib0);
 	free(st0);
-	if (pl.rot)
-		mrt_rotor_close(pl.rot, NULL, 0);
+	for (unsigned c = 0; c < MAX_COLLECTORS; c++)
+		if (pl.rot[c])
+			mrt_rotor_close(pl.rot[c], NULL, 0);
 	free(pl.epoch);
 	free(pl.tpos);
 	free(pl.run);

@@ -8,6 +8,8 @@
 #ifndef VIGIL_SCENARIO_IMPL_H
 #define VIGIL_SCENARIO_IMPL_H
 
+#define MAX_COLLECTORS 16 /* collectors a scenario spreads its peers over */
+
 #include <stddef.h>
 #include <stdint.h>
 

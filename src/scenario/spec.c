@@ -628,6 +628,10 @@ parse_line(struct parser *p, char *line)
 			s->jitter = 0;
 		else if (parse_dur(v, &s->jitter) < 0)
 			return perr(p, "bad duration '%s'", v);
+	} else if (strcmp(kw, "collectors") == 0) {
+		if (parse_u32(v, &s->collectors) < 0 || s->collectors < 1 ||
+		    s->collectors > 16)
+			return perr(p, "collectors must be 1..16");
 	} else if (strcmp(kw, "rib-interval") == 0) {
 		if (parse_dur(v, &s->rib_interval) < 0)
 			return perr(p, "bad duration '%s'", v);

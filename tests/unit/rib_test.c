@@ -174,6 +174,42 @@ test_flaps(void)
 	rib_free(r);
 }
 
+/* Flaps are timed per collector: a withdrawal at one collector and an
+ * announcement at another are no flap (so per-collector partial runs
+ * see the same flaps as one process); the same at one collector is. */
+static void
+test_flaps_per_collector(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	struct vg_addr pa = addr4(192, 0, 2, 1), pb = addr4(192, 0, 2, 2);
+	int a = rib_peer_id(r, "rrc00", &pa, 64496);
+	int c = rib_peer_id(r, "rrc01", &pb, 64497);
+	int a2 = rib_peer_id(r, "rrc00", &pb, 64497);
+	static const uint32_t p1[] = {64496, 131279};
+	struct vg_prefix p = pfx4(175, 45, 177, 24);
+
+	rib_apply(r, (unsigned)a, mk(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300, &ci);
+	rib_apply(r, (unsigned)a, mk(&b, VG_ELEM_WITHDRAW, 2000, p, NULL, 0), 300, &ci);
+	CHECK_EQ_INT(ci.flap, 0);
+	/* another collector's peer announces it 60 s later: not a flap */
+	rib_apply(r, (unsigned)c, mk(&b, VG_ELEM_ANNOUNCE, 2060, p, p1, 2), 300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_NEW);
+	CHECK_EQ_INT(ci.flap, 0);
+	/* a second peer of the first collector: a flap */
+	rib_apply(r, (unsigned)a2, mk(&b, VG_ELEM_ANNOUNCE, 2100, p, p1, 2), 300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_NEW);
+	CHECK_EQ_INT(ci.flap, 1);
+	/* the global activity times still follow every collector */
+	CHECK_EQ_INT(rib_pfx(r, ci.pfx)->last_ann, 2100);
+	CHECK_EQ_INT(rib_pfx(r, ci.pfx)->last_wd, 2000);
+	/* canonical peer order: collector first, then address */
+	CHECK(rib_peer_cmp(rib_peer(r, (unsigned)a), rib_peer(r, (unsigned)a2)) < 0);
+	CHECK(rib_peer_cmp(rib_peer(r, (unsigned)a2), rib_peer(r, (unsigned)c)) < 0);
+	rib_free(r);
+}
+
 /* Peers with routes to N prefixes 10.x.0.0/16 */
 static void
 fill(struct rib *r, int peer, unsigned n, uint32_t asn, uint32_t t,
@@ -359,6 +395,7 @@ main(void)
 {
 	RUN(test_announce_withdraw_pathchange);
 	RUN(test_flaps);
+	RUN(test_flaps_per_collector);
 	RUN(test_visibility_distinct_asns);
 	RUN(test_session_drop_and_grace);
 	RUN(test_rib_dump_resync);
