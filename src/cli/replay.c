@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fetch_cli.h"
 #include "query.h"
 #include "vigil/mrt.h"
 #include "vigil/obs.h"
@@ -28,6 +29,7 @@
 
 static const char replay_usage[] =
     "usage: vigil replay [OPTIONS] FILE...\n"
+    "       vigil replay [OPTIONS] --collector LIST --from TIME --until TIME\n"
     "\n"
     "Replay MRT archives (RIB dumps and updates, RouteViews and RIPE RIS,\n"
     "any mix of collectors) through vigil's routing state and detectors.\n"
@@ -42,6 +44,15 @@ static const char replay_usage[] =
     "  --collector NAME        collector name for all files (default: from\n"
     "                          each path: rrcNN, route-views*, else the\n"
     "                          file's directory name)\n"
+    "\n"
+    "Input from the archives (instead of FILEs; see `vigil fetch --help`):\n"
+    "the files are downloaded into the cache and replayed while later ones\n"
+    "still download; intervals without data (files missing from the\n"
+    "archive) are reported, stored in the database (table gaps) and not\n"
+    "evaluated by the detectors.  Without --geo, the RIR delegation files\n"
+    "of the start date in the cache (`vigil fetch --geo`) are used.\n";
+/* then fetch_cli_help, then: */
+static const char replay_usage2[] =
     "  --geo FILE              address space and AS -> country data (RIR\n"
     "                          delegated-*-extended files, CSV ranges, MMDB,\n"
     "                          asnames.json); repeatable, later files win\n"
@@ -76,7 +87,8 @@ static const char replay_usage[] =
     "                          prefixes; 3 flagged bins make an episode\n"
     "\n"
     "Exit status: 0 clean; 1 finished but some input was bad (reported on\n"
-    "stderr); 2 usage error, unreadable input or database error.\n";
+    "stderr) or missing from the archive; 2 usage error, unreadable input\n"
+    "or database error.\n";
 
 struct stream {
 	char collector[32];
@@ -103,6 +115,7 @@ struct replay {
 	uint64_t bytes_done, bytes_total;
 	time_t last_progress;
 	int tty;
+	struct replay_fetch *rf; /* --collector --from --until: the download */
 };
 
 /* ---- collector names --------------------------------------------------- */
@@ -279,6 +292,8 @@ stream_next(struct replay *rp, struct stream *s)
 				return 0;
 			}
 			const char *path = s->files[s->next++];
+			if (rp->rf && replay_fetch_wait(rp->rf, path) < 0)
+				continue; /* missing: a gap, reported */
 			s->s = vg_stream_open(path, NULL, err, sizeof(err));
 			if (s->s == NULL) {
 				fprintf(stderr, "vigil: %s\n", err);
@@ -500,6 +515,7 @@ cmd_replay(int argc, char **argv)
 	    {"min-bins", required_argument, NULL, O_MINBINS},
 	    {"inst-score", required_argument, NULL, O_ISCORE},
 	    {"inst-min", required_argument, NULL, O_IMIN},
+	    FETCH_CLI_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct replay rp;
@@ -510,8 +526,10 @@ cmd_replay(int argc, char **argv)
 	int nodb = 0, c, status = EXIT_CLEAN;
 	char err[512];
 	struct geo_db *geo = NULL;
+	struct fetch_cli fc;
 
 	memset(&rp, 0, sizeof(rp));
+	fetch_cli_init(&fc);
 	obs_opts_default(&oo);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -537,6 +555,8 @@ cmd_replay(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(replay_usage, stdout);
+			fputs(fetch_cli_help, stdout);
+			fputs(replay_usage2, stdout);
 			return EXIT_CLEAN;
 		case O_FF4:
 			oo.rib.full_v4 = (uint32_t)strtoul(optarg, NULL, 10);
@@ -578,11 +598,14 @@ cmd_replay(int argc, char **argv)
 			oo.inst_min = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fputs("Try `vigil replay --help`.\n", stderr);
+			if ((c = fetch_cli_opt(&fc, "replay", c, optarg)) == 0)
+				break;
+			if (c == -1)
+				fputs("Try `vigil replay --help`.\n", stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !(fc.have_from && collector)) {
 		fputs("vigil replay: no input files\nTry `vigil replay --help`.\n",
 		      stderr);
 		return EXIT_USAGE;
@@ -597,6 +620,12 @@ cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rp.tty = isatty(STDERR_FILENO);
+	if (optind >= argc) {
+		/* --collector LIST --from --until: from the archives */
+		rp.rf = replay_fetch_start(&fc, collector, rp.quiet);
+		if (rp.rf == NULL)
+			return EXIT_USAGE;
+	}
 
 	/* geography */
 	geo = geo_db_new();
@@ -611,6 +640,19 @@ cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (ngeo == 0 && rp.rf) {
+		int n = replay_fetch_geo(rp.rf, geo);
+		if (n < 0) {
+			replay_fetch_free(rp.rf);
+			geo_db_free(geo);
+			return EXIT_USAGE;
+		}
+		ngeo = (unsigned)n;
+		if (n && !rp.quiet)
+			fprintf(stderr, "vigil replay: geography from %d cached "
+			        "RIR delegation file%s of the start date\n", n,
+			        n == 1 ? "" : "s");
+	}
 	if (geo_db_finish(geo) < 0) {
 		fputs("vigil: out of memory\n", stderr);
 		geo_db_free(geo);
@@ -622,15 +664,28 @@ cmd_replay(int argc, char **argv)
 
 	/* group files by collector, order each group by time */
 	uint32_t nfiles = (uint32_t)(argc - optind);
-	struct file_key *keys = calloc(nfiles, sizeof(*keys));
-	char (*colls)[32] = calloc(nfiles, 32);
-	rp.streams = calloc(nfiles, sizeof(*rp.streams));
+	char **inputs = argv + optind;
+	const char **rf_colls = NULL;
+	uint32_t *rf_times = NULL;
+	if (rp.rf)
+		nfiles = (uint32_t)replay_fetch_files(rp.rf, &inputs, &rf_colls,
+		                                      &rf_times);
+	struct file_key *keys = calloc(nfiles + 1, sizeof(*keys));
+	char (*colls)[32] = calloc(nfiles + 1, 32);
+	rp.streams = calloc(nfiles + 1, sizeof(*rp.streams));
 	if (!keys || !colls || !rp.streams) {
 		fputs("vigil: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}
 	for (uint32_t i = 0; i < nfiles; i++) {
-		char *path = argv[optind + i];
+		char *path = inputs[i];
+		if (rp.rf) {
+			/* not downloaded yet: the plan's order and names */
+			keys[i].path = path;
+			keys[i].t = rf_times[i];
+			snprintf(colls[i], 32, "%s", rf_colls[i]);
+			continue;
+		}
 		FILE *f = fopen(path, "rb");
 		if (f == NULL) {
 			fprintf(stderr, "vigil replay: cannot open %s: %m\n", path);
@@ -703,6 +758,8 @@ cmd_replay(int argc, char **argv)
 		fputs("vigil: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}
+	if (rp.rf)
+		replay_fetch_attach(rp.rf, rp.ob);
 
 	/* merge the collectors' streams by time */
 	for (uint32_t s = 0; s < rp.nstreams; s++)
@@ -734,6 +791,16 @@ cmd_replay(int argc, char **argv)
 	progress(&rp, 1);
 	if (rp.tty && !rp.quiet)
 		fputc('\n', stderr);
+
+	if (rp.rf) {
+		/* the intervals without data: reported and stored */
+		int g = replay_fetch_finish(rp.rf, rp.dberr ? NULL : rp.db,
+		                            rp.quiet);
+		if (g < 0)
+			rp.dberr = 1;
+		else if (g > 0 && !rp.bad)
+			rp.bad = 1;
+	}
 
 	/* peers into the database, in the transaction still open */
 	if (rp.db && !rp.dberr) {
@@ -788,6 +855,7 @@ cmd_replay(int argc, char **argv)
 	else if (rp.bad && status == EXIT_CLEAN)
 		status = EXIT_PROBLEMS;
 
+	replay_fetch_free(rp.rf);
 	obs_free(rp.ob);
 	if (rp.db)
 		store_close(rp.db);

@@ -14,24 +14,24 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "vigil/stream.h"
+
 #include "geo/geo_impl.h"
 
 int
 geo_slurp(const char *path, char **bufp, size_t *lenp, char *err,
           size_t errlen)
 {
-	gzFile gz;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	char why[256];
 
-	errno = 0;
-	gz = gzopen(path, "rb");
+	/* any compression vg_stream reads (RIPE publishes bzip2) */
+	vg_stream *gz = vg_stream_open(path, NULL, why, sizeof(why));
 	if (!gz) {
-		geo_err(err, errlen, "%s: %s", path,
-		        errno ? strerror(errno) : "cannot open");
+		geo_err(err, errlen, "%s", why);
 		return -1;
 	}
-	gzbuffer(gz, 1 << 17);
 	for (;;) {
 		if (cap - len < (1 << 16) + 1) {
 			size_t ncap = cap ? cap * 2 : (1 << 20);
@@ -43,25 +43,23 @@ geo_slurp(const char *path, char **bufp, size_t *lenp, char *err,
 			buf = nb;
 			cap = ncap;
 		}
-		int r = gzread(gz, buf + len, 1 << 16);
+		ssize_t r = vg_stream_read(gz, buf + len, 1 << 16);
 		if (r < 0) {
-			int zerr;
-			const char *msg = gzerror(gz, &zerr);
-			geo_err(err, errlen, "%s: %s", path,
-			        zerr == Z_ERRNO ? strerror(errno) : msg);
+			const char *msg = vg_stream_error(gz);
+			geo_err(err, errlen, "%s: %s", path, msg ? msg : "read error");
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 	}
-	gzclose(gz);
+	vg_stream_close(gz);
 	buf[len] = '\0';
 	*bufp = buf;
 	*lenp = len;
 	return 0;
 fail:
-	gzclose(gz);
+	vg_stream_close(gz);
 	free(buf);
 	return -1;
 }
