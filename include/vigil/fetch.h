@@ -229,6 +229,9 @@ struct fetcher *fetcher_start(struct fetch_plan *p, const struct fetch_opts *o,
  * FETCH_CACHED, FETCH_MISSING or FETCH_FAILED). */
 enum fetch_state fetcher_wait(struct fetcher *f, size_t i);
 
+/* Item I's state now, without waiting. */
+enum fetch_state fetcher_state(struct fetcher *f, size_t i);
+
 /* Stop (transfers in flight are abandoned, their .part files kept for a
  * later resume), join the threads and free.  NULL is fine. */
 void fetcher_free(struct fetcher *f);

@@ -435,6 +435,7 @@ struct replay_fetch {
 	size_t *idx; /* plan index of each file */
 	size_t nfiles;
 	size_t nmissing;
+	int quiet;
 };
 
 struct replay_fetch *
@@ -447,6 +448,7 @@ replay_fetch_start(struct fetch_cli *fc, const char *collectors, int quiet)
 		return NULL;
 	}
 	rf->fc = fc;
+	rf->quiet = quiet;
 	fetch_plan_init(&rf->plan);
 	fc->o.quiet = 0;
 	if (fetch_cli_plan(fc, "replay", collectors, &rf->plan) < 0) {
@@ -531,7 +533,12 @@ replay_fetch_wait(struct replay_fetch *rf, const char *path)
 		if (rf->paths[k] != path && strcmp(rf->paths[k], path) != 0)
 			continue;
 		struct fetch_item *it = &rf->plan.items[rf->idx[k]];
-		enum fetch_state s = fetcher_wait(rf->f, rf->idx[k]);
+		enum fetch_state s = fetcher_state(rf->f, rf->idx[k]);
+		if (!rf->quiet && s != FETCH_DONE && s != FETCH_CACHED &&
+		    s != FETCH_MISSING && s != FETCH_FAILED)
+			fprintf(stderr, "vigil replay: waiting for %s (%s)\n",
+			        it->url, fetch_state_name(s));
+		s = fetcher_wait(rf->f, rf->idx[k]);
 		if (s == FETCH_DONE || s == FETCH_CACHED)
 			return 0;
 		rf->nmissing++;

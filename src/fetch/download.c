@@ -902,6 +902,15 @@ fetcher_wait(struct fetcher *f, size_t i)
 	return s;
 }
 
+enum fetch_state
+fetcher_state(struct fetcher *f, size_t i)
+{
+	pthread_mutex_lock(&f->mu);
+	enum fetch_state s = f->p->items[i].state;
+	pthread_mutex_unlock(&f->mu);
+	return s;
+}
+
 void
 fetcher_free(struct fetcher *f)
 {

@@ -9,8 +9,10 @@ matching a given suffix:
 
   --missing SUFFIX    404 although the file exists (and is listed)
   --truncate SUFFIX   first GET: full Content-Length, half the body, close
-  --hang SUFFIX       first GET: headers, a few bytes, then silence for
-                      --hang-seconds (the client must time out)
+  --hang SUFFIX       first GET: headers, then silence for --hang-seconds
+                      (the client must time out)
+  --stall SUFFIX      first GET: wait until the file --release exists (at
+                      most 60 s), then answer
   --fail5xx SUFFIX    first GET: 503
   --delay SECONDS     bind only after this long (a server down at first)
 
@@ -45,6 +47,8 @@ def main():
     ap.add_argument("--truncate", action="append", default=[])
     ap.add_argument("--hang", action="append", default=[])
     ap.add_argument("--fail5xx", action="append", default=[])
+    ap.add_argument("--stall", action="append", default=[])
+    ap.add_argument("--release", default="")
     ap.add_argument("--hang-seconds", type=float, default=30)
     ap.add_argument("--delay", type=float, default=0)
     a = ap.parse_args()
@@ -96,11 +100,15 @@ def main():
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[:100])
                 self.wfile.flush()
                 time.sleep(a.hang_seconds)
                 self.close_connection = True
                 return
+            if match(a.stall, path) and first_time("stall", path):
+                for _ in range(1200):
+                    if os.path.exists(a.release):
+                        break
+                    time.sleep(0.05)
             trunc = match(a.truncate, path) and first_time("trunc", path)
             self.note("%d%s" % (status, "-truncated" if trunc else ""))
             self.send_response(status)
