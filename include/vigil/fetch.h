@@ -117,6 +117,8 @@ struct fetch_item {
 	uint32_t next_time;  /* start of the collector's next update file,
 	                        or 0: the gap a failed file leaves ends there */
 	char url[FETCH_URL_MAX];
+	char *alt_url;       /* where else it may be (tried when URL is not
+	                        found; malloc'ed, owned by the plan), or NULL */
 	char path[FETCH_PATH_MAX]; /* in the cache */
 	uint32_t seq;        /* order of planning (ties in fetch_plan_sort) */
 	/* set by the downloader (read them under fetcher_wait) */
@@ -208,7 +210,8 @@ int fetch_plan_build(struct fetch_plan *p, const struct fetch_opts *o,
  * of the day): afrinic, apnic, arin, lacnic, ripencc. */
 #define FETCH_NRIR 5
 extern const char *const fetch_rir_names[FETCH_NRIR];
-/* Add them to P (kind FETCH_GEO, cache CACHE/geo/RIR/FILE). 0 / -1. */
+/* Add them to P (kind FETCH_GEO, cache CACHE/geo/RIR/FILE; ARIN's older
+ * files, moved to archive/YYYY/, as the alternative URL).  0 / -1. */
 int fetch_plan_geo(struct fetch_plan *p, const struct fetch_opts *o,
                    uint32_t day);
 /* Cache path of RIR's (index into fetch_rir_names) file of DAY. */

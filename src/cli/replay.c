@@ -610,6 +610,11 @@ cmd_replay(int argc, char **argv)
 		      stderr);
 		return EXIT_USAGE;
 	}
+	if (optind < argc && (fc.have_from || fc.have_until)) {
+		fputs("vigil replay: --from/--until choose archive files to "
+		      "fetch; give them or FILEs, not both\n", stderr);
+		return EXIT_USAGE;
+	}
 	if (oo.bin_len < 10 || oo.window_bins < 2 || oo.window_bins > 4096 ||
 	    oo.outage_warning <= 0 || oo.outage_warning >= 1 ||
 	    oo.outage_critical < oo.outage_warning || oo.outage_critical > 1 ||

@@ -456,7 +456,6 @@ struct xfer {
 	size_t item;
 	FILE *fp;
 	uint64_t offset; /* bytes of .part kept from an earlier try */
-	int checked;     /* first write seen */
 	int werr;        /* a write to the .part file failed */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -519,20 +518,8 @@ xfer_write(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct xfer *x = ctx;
 	size_t n = size * nmemb;
-	if (!x->checked) {
-		long code = 0;
-		x->checked = 1;
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
-		if (x->offset > 0 && code == 200) {
-			/* the server ignored the Range: start over */
-			if (fflush(x->fp) != 0 || ftruncate(fileno(x->fp), 0) < 0 ||
-			    fseek(x->fp, 0, SEEK_SET) < 0) {
-				x->werr = 1;
-				return 0;
-			}
-			x->offset = 0;
-		}
-	}
+	/* (a server that answers a Range request with the whole file makes
+	 * libcurl fail with CURLE_RANGE_ERROR before any byte: xfer_done) */
 	if (fwrite(data, 1, n, x->fp) != n) {
 		x->werr = 1;
 		return 0;
@@ -634,6 +621,20 @@ xfer_done(struct fetcher *f, struct xfer *x, CURLcode rc)
 		it->state = FETCH_VERIFYING;
 		f->vq[(f->vq_head + f->vq_n++) % f->p->nitems] = x->item;
 		pthread_cond_broadcast(&f->cv);
+	} else if (missing(rc, code) && it->alt_url) {
+		/* not here: try where else it may be, at once */
+		logf_(&f->o, "%s: not found; trying %s", it->url, it->alt_url);
+		snprintf(it->url, sizeof(it->url), "%s", it->alt_url);
+		free(it->alt_url);
+		it->alt_url = NULL;
+		unlink(part);
+		it->state = FETCH_PENDING;
+		f->next_try[x->item] = 0;
+	} else if (rc == CURLE_RANGE_ERROR) {
+		/* the server ignores Range: the partial file is useless */
+		unlink(part);
+		retry_or_fail(f, x->item, "the server cannot resume (no Range "
+		              "support); downloading again from the start");
 	} else if (missing(rc, code)) {
 		it->state = FETCH_MISSING;
 		if (rc == CURLE_HTTP_RETURNED_ERROR)

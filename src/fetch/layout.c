@@ -248,6 +248,8 @@ fetch_plan_init(struct fetch_plan *p)
 void
 fetch_plan_free(struct fetch_plan *p)
 {
+	for (size_t i = 0; i < p->nitems; i++)
+		free(p->items[i].alt_url);
 	free(p->items);
 	free(p->gaps);
 	memset(p, 0, sizeof(*p));
@@ -560,6 +562,17 @@ fetch_plan_geo(struct fetch_plan *p, const struct fetch_opts *o, uint32_t day)
 		rir_file(i, day, f, sizeof(f), 1);
 		snprintf(it->url, sizeof(it->url), "%.*s/%s", (int)bl, base, f);
 		fetch_geo_path(o->cache, i, day, it->path, sizeof(it->path));
+		if (strcmp(fetch_rir_names[i], "arin") == 0) {
+			/* ARIN moves its older files to archive/YYYY/ */
+			time_t tt = day;
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			size_t n = bl + strlen(f) + 32;
+			if ((it->alt_url = malloc(n)) == NULL)
+				return -1;
+			snprintf(it->alt_url, n, "%.*s/archive/%04d/%s", (int)bl,
+			         base, tm.tm_year + 1900, f);
+		}
 	}
 	return 0;
 }

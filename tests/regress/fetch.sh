@@ -155,6 +155,7 @@ python3 tests/regress/lib/archive_server.py --dir "$M" --port "$FPORT" \
 	--log "$T/faulty.log" --delay 1.5 \
 	--missing updates.20080223.0301.bz2 --truncate updates.20080223.0231.bz2 \
 	--hang updates.20080223.0246.bz2 --fail5xx updates.20080223.0316.bz2 \
+	--truncate updates.20080223.0201.bz2 --norange updates.20080223.0201.bz2 \
 	--hang-seconds 20 &
 PIDS+=($!)
 FURL=http://127.0.0.1:$FPORT
@@ -170,6 +171,7 @@ expect fetch_down_at_first_retried grep -q "listing $FURL/rv/bgpdata/2008.02/.*C
 expect fetch_truncated_reported grep -q "updates.20080223.0231.bz2: truncated: got [0-9]* of [0-9]* bytes; retry 1/6" "$T/f.err"
 expect fetch_truncated_resumed grep -q "GET /rv/bgpdata/2008.02/UPDATES/updates.20080223.0231.bz2 bytes=[1-9][0-9]*- 206" "$T/faulty.log"
 expect fetch_hang_timed_out grep -q "updates.20080223.0246.bz2: timed out (server hangs?).*retry 1/6" "$T/f.err"
+expect fetch_no_range_restarted grep -q "updates.20080223.0201.bz2: the server cannot resume (no Range support); downloading again from the start; retry 2/6" "$T/f.err"
 expect fetch_503_retried grep -q "updates.20080223.0316.bz2: HTTP 503; retry 1/6" "$T/f.err"
 expect fetch_missing_reported grep -q "^missing $FURL/rv/bgpdata/2008.02/UPDATES/updates.20080223.0301.bz2: not in the archive (HTTP 404)" "$T/f.out"
 expect fetch_gap_unlisted grep -q "no data: route-views2 *2008-02-23T02:16Z - 2008-02-23T02:31Z (15 min): no update file in the archive" "$T/f.out"
@@ -215,7 +217,7 @@ GB=(--rir-base "apnic=$URL/geo/apnic" --rir-base "afrinic=$URL/geo/afrinic"
 	"${FAST[@]}" >"$T/g.out" 2>&1
 rc=$?
 expect geo_fetched bash -c "[ $rc -eq 1 ] && cmp -s '$C/geo/apnic/2016/delegated-apnic-extended-20160131.gz' '$M/geo/apnic/2016/delegated-apnic-extended-20160131.gz' && cmp -s '$C/geo/afrinic/2016/delegated-afrinic-extended-20160131' '$M/geo/afrinic/2016/delegated-afrinic-extended-20160131' && cmp -s '$C/geo/lacnic/delegated-lacnic-extended-20160131' '$M/geo/lacnic/delegated-lacnic-extended-20160131'"
-expect geo_missing_reported bash -c "grep -q '^missing $URL/geo/ripencc/2016/delegated-ripencc-extended-20160131.bz2' '$T/g.out' && grep -q '^missing $URL/geo/arin/delegated-arin-extended-20160131: ' '$T/g.out'"
+expect geo_missing_reported bash -c "grep -q '^missing $URL/geo/ripencc/2016/delegated-ripencc-extended-20160131.bz2' '$T/g.out' && grep -q '^missing $URL/geo/arin/archive/2016/delegated-arin-extended-20160131: not in the archive (HTTP 404)' '$T/g.out' && grep -q 'arin-extended-20160131: not found; trying $URL/geo/arin/archive/2016/' '$T/g.out'"
 
 # ---- replay from the archive ----------------------------------------------------
 # same signals as replay of the same files listed by hand (route-views2,

@@ -14,6 +14,7 @@ matching a given suffix:
   --stall SUFFIX      first GET: wait until the file --release exists (at
                       most 60 s), then answer
   --fail5xx SUFFIX    first GET: 503
+  --norange SUFFIX    Range ignored: always 200 and the whole file
   --delay SECONDS     bind only after this long (a server down at first)
 
 Every request is logged to --log as "METHOD PATH RANGE STATUS".
@@ -47,6 +48,7 @@ def main():
     ap.add_argument("--truncate", action="append", default=[])
     ap.add_argument("--hang", action="append", default=[])
     ap.add_argument("--fail5xx", action="append", default=[])
+    ap.add_argument("--norange", action="append", default=[])
     ap.add_argument("--stall", action="append", default=[])
     ap.add_argument("--release", default="")
     ap.add_argument("--hang-seconds", type=float, default=30)
@@ -87,7 +89,8 @@ def main():
             data = open(fs, "rb").read()
             start = 0
             rng = self.headers.get("Range")
-            if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            if rng and rng.startswith("bytes=") and rng.endswith("-") \
+                    and not match(a.norange, path):
                 start = int(rng[6:-1])
                 if start >= len(data):
                     self.note(416)
@@ -129,6 +132,9 @@ def main():
     class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
         daemon_threads = True
         allow_reuse_address = True
+
+        def handle_error(self, request, client_address):
+            pass  # clients that hang up (timeouts) are expected here
 
     if a.delay:
         time.sleep(a.delay)
