@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -27,9 +28,15 @@ geo_slurp(const char *path, char **bufp, size_t *lenp, char *err,
 	char why[256];
 
 	/* any compression vg_stream reads (RIPE publishes bzip2) */
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		geo_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
 	vg_stream *gz = vg_stream_open(path, NULL, why, sizeof(why));
 	if (!gz) {
-		geo_err(err, errlen, "%s", why);
+		geo_err(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	for (;;) {
