@@ -435,6 +435,7 @@ struct replay_fetch {
 	size_t *idx; /* plan index of each file */
 	size_t nfiles;
 	size_t nmissing;
+	size_t hint; /* where the next file is likely to be */
 	int quiet;
 };
 
@@ -529,9 +530,12 @@ replay_fetch_attach(struct replay_fetch *rf, struct obs *ob)
 int
 replay_fetch_wait(struct replay_fetch *rf, const char *path)
 {
-	for (size_t k = 0; k < rf->nfiles; k++) {
+	/* files are asked for in about plan order: look from the last one */
+	for (size_t j = 0; j < rf->nfiles; j++) {
+		size_t k = (rf->hint + j) % rf->nfiles;
 		if (rf->paths[k] != path && strcmp(rf->paths[k], path) != 0)
 			continue;
+		rf->hint = k + 1;
 		struct fetch_item *it = &rf->plan.items[rf->idx[k]];
 		enum fetch_state s = fetcher_state(rf->f, rf->idx[k]);
 		if (!rf->quiet && s != FETCH_DONE && s != FETCH_CACHED &&

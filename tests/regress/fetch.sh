@@ -141,6 +141,13 @@ expect plan_rib_count grep -q "^1 file, 1 gap$" "$T/plan3"
 	--until 2019-01-01T00:20 "${BASES[@]}" >"$T/plan4" 2>&1
 expect plan_slots bash -c "grep -o 'rrc00/2019.01/[a-z]*\.[0-9.]*gz' '$T/plan4' | tr '\n' ' ' | grep -qx 'rrc00/2019.01/bview.20190101.0000.gz rrc00/2019.01/updates.20190101.0000.gz rrc00/2019.01/updates.20190101.0005.gz rrc00/2019.01/updates.20190101.0010.gz rrc00/2019.01/updates.20190101.0015.gz '"
 
+# an archive nobody answers for: listing given up after the retries
+DEAD=$(free_port)
+"$VIGIL" fetch --collector rrc00 --from 2015-04-01 --until 2015-04-01T01:00 \
+	--ris-base "http://127.0.0.1:$DEAD" --retries 2 --retry-wait 50 >/dev/null 2>"$T/e0"
+rc=$?
+expect unreachable_gives_up bash -c "[ $rc -eq 2 ] && grep -q 'retry 2/2' '$T/e0' && grep -q \"cannot list http://127.0.0.1:$DEAD/rrc00/2015.04/: .*(gave up after retries)\" '$T/e0'"
+
 # usage errors
 "$VIGIL" fetch --collector rrc99x --from 2015-04-01 --until 2015-04-02 >/dev/null 2>"$T/e1"
 expect usage_unknown_collector bash -c "[ $? -eq 2 ] && grep -q \"unknown collector 'rrc99x'\" '$T/e1'"
