@@ -152,11 +152,12 @@ void fetch_plan_free(struct fetch_plan *p);
 /*
  * Plan collector C from what its archive holds: RIBS (NRIBS RIB dump
  * times) and UPDS (NUPDS update file times), any order, duplicates
- * allowed.  Adds the RIB at or before FROM (within one RIB interval... or
- * any earlier one given), the update files from there to UNTIL, and the
- * gaps between FROM and UNTIL (an update file is taken to cover its
- * nominal interval, half an interval of slack).  Cache paths are below
- * CACHE.  Returns 0, or -1 if out of memory.
+ * allowed.  Adds the latest RIB at or before FROM (if it is less than two
+ * RIB intervals old; else a note says there is none), the update file
+ * covering the RIB's time (or FROM), every update file before UNTIL, and
+ * the gaps from there to UNTIL (an update file is taken to cover its
+ * nominal interval, with half an interval of slack).  Cache paths are
+ * below CACHE.  Returns 0, or -1 if out of memory.
  */
 int fetch_plan_collector(struct fetch_plan *p, const struct fetch_collector *c,
                          const char *cache, const uint32_t *ribs, size_t nribs,

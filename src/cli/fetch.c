@@ -40,7 +40,8 @@ const char fetch_cli_help[] =
     "  --retries N             retries of a failed transfer (5), with\n"
     "  --retry-wait MS         exponential backoff from MS (1000)\n"
     "  --timeout SECONDS       a transfer receiving nothing for this long\n"
-    "                          is abandoned and retried (60)\n"
+    "                          is abandoned and retried (60; libcurl\n"
+    "                          averages the rate over a few seconds)\n"
     "  --connect-timeout SECONDS  (30)\n"
     "  --no-listing            plan the nominal file times instead of\n"
     "                          reading the archive's month directories\n";
