@@ -706,21 +706,26 @@ curl_thread(void *arg)
 		int running, left;
 		curl_multi_perform(f->m, &running);
 		CURLMsg *msg;
+		int ended = 0;
 		pthread_mutex_lock(&f->mu);
 		while ((msg = curl_multi_info_read(f->m, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			ended = 1;
 			struct xfer *x = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			                  (char **)&x);
 			xfer_done(f, x, msg->data.result);
 		}
 		pthread_mutex_unlock(&f->mu);
-		now = now_ms();
-		int ms = wake > now ? (int)(wake - now) : 0;
-		if (ms > 200)
-			ms = 200;
-		curl_multi_poll(f->m, NULL, 0, ms, NULL);
+		/* a slot came free: start the next transfer at once */
+		if (!ended) {
+			now = now_ms();
+			int ms = wake > now ? (int)(wake - now) : 0;
+			if (ms > 200)
+				ms = 200;
+			curl_multi_poll(f->m, NULL, 0, ms, NULL);
+		}
 		pthread_mutex_lock(&f->mu);
 	}
 	f->curl_done = 1;
