@@ -740,7 +740,11 @@ verify_file(const struct fetch_item *it, const char *path, char *err,
             size_t errlen)
 {
 	char e[256];
-	vg_stream *s = vg_stream_open(path, NULL, e, sizeof(e));
+	/* one decoder thread: the check runs beside the transfers and the
+	 * replay, which keep the other cores busy; the sequential bzip2
+	 * decoder costs the least CPU per byte */
+	struct vg_stream_opts so = {.threads = 1};
+	vg_stream *s = vg_stream_open(path, &so, e, sizeof(e));
 	if (s == NULL) {
 		snprintf(err, errlen, "%s", e);
 		return -1;
