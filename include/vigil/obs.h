@@ -80,6 +80,15 @@ int obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e);
 void obs_dump_begin(struct obs *ob, const char *collector);
 void obs_dump_end(struct obs *ob, const char *collector);
 
+/*
+ * The input has no data from [FROM, UNTIL) (a collector's archive is
+ * missing files): bins that overlap it are not evaluated by the detectors
+ * (no outage or instability opens, changes or ends in them, and they do
+ * not enter the baselines); their signals are still written.  Tell the
+ * observatory before its bins reach FROM.  0, or -1 (memory).
+ */
+int obs_gap(struct obs *ob, uint32_t from, uint32_t until);
+
 /* Close every bin that ends at or before T. */
 void obs_advance(struct obs *ob, uint32_t t);
 

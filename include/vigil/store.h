@@ -46,6 +46,10 @@ int store_set_meta(struct vg_store *s, const char *key, const char *value);
 int store_get_meta(struct vg_store *s, const char *key, char *buf,
                    size_t len);
 
+/* An interval [FROM, UNTIL) without data from COLLECTOR (table gaps). */
+int store_put_gap(struct vg_store *s, const char *collector, uint32_t from,
+                  uint32_t until, const char *reason);
+
 struct store_peer {
 	char collector[32];
 	struct vg_addr addr;

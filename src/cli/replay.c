@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fetch_cli.h"
 #include "query.h"
 #include "vigil/alert.h"
 #include "vigil/mrt.h"
@@ -32,6 +33,7 @@
 
 static const char replay_usage[] =
     "usage: vigil replay [OPTIONS] FILE...\n"
+    "       vigil replay [OPTIONS] --collector LIST --from TIME --until TIME\n"
     "\n"
     "Replay MRT archives (RIB dumps and updates, RouteViews and RIPE RIS,\n"
     "any mix of collectors) through vigil's routing state and detectors.\n"
@@ -46,6 +48,15 @@ static const char replay_usage[] =
     "  --collector NAME        collector name for all files (default: from\n"
     "                          each path: rrcNN, route-views*, else the\n"
     "                          file's directory name)\n"
+    "\n"
+    "Input from the archives (instead of FILEs; see `vigil fetch --help`):\n"
+    "the files are downloaded into the cache and replayed while later ones\n"
+    "still download; intervals without data (files missing from the\n"
+    "archive) are reported, stored in the database (table gaps) and not\n"
+    "evaluated by the detectors.  Without --geo, the RIR delegation files\n"
+    "of the start date in the cache (`vigil fetch --geo`) are used.\n";
+/* then fetch_cli_help, then: */
+static const char replay_usage2[] =
     "  --geo FILE              address space and AS -> country data (RIR\n"
     "                          delegated-*-extended files, CSV ranges, MMDB,\n"
     "                          asnames.json); repeatable, later files win\n"
@@ -96,7 +107,8 @@ static const char replay_usage[] =
 static const char replay_usage_exit[] =
     "\n"
     "Exit status: 0 clean; 1 finished but some input was bad (reported on\n"
-    "stderr); 2 usage error, unreadable input or database error.\n";
+    "stderr) or missing from the archive; 2 usage error, unreadable input\n"
+    "or database error.\n";
 
 struct stream {
 	char collector[32];
@@ -124,6 +136,7 @@ struct replay {
 	uint64_t bytes_done, bytes_total;
 	time_t last_progress;
 	int tty;
+	struct replay_fetch *rf; /* --collector --from --until: the download */
 };
 
 /* ---- collector names --------------------------------------------------- */
@@ -301,6 +314,8 @@ stream_next(struct replay *rp, struct stream *s)
 				return 0;
 			}
 			const char *path = s->files[s->next++];
+			if (rp->rf && replay_fetch_wait(rp->rf, path) < 0)
+				continue; /* missing: a gap, reported */
 			s->s = vg_stream_open(path, NULL, err, sizeof(err));
 			if (s->s == NULL) {
 				fprintf(stderr, "vigil: %s\n", err);
@@ -656,6 +671,7 @@ cmd_replay(int argc, char **argv)
 	    ALERT_LONGOPTS(O_ALERT),
 	    {"partial", required_argument, NULL, O_PARTIAL},
 	    {"merge", no_argument, NULL, O_MERGE},
+	    FETCH_CLI_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct replay rp;
@@ -675,8 +691,10 @@ cmd_replay(int argc, char **argv)
 	struct geo_db *geo = NULL;
 	struct alert_opts ao;
 	int li = 0;
+	struct fetch_cli fc;
 
 	memset(&rp, 0, sizeof(rp));
+	fetch_cli_init(&fc);
 	obs_opts_default(&oo);
 	alert_opts_default(&ao);
 	optind = 1;
@@ -703,6 +721,8 @@ cmd_replay(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(replay_usage, stdout);
+			fputs(fetch_cli_help, stdout);
+			fputs(replay_usage2, stdout);
 			fputs(alert_usage, stdout);
 			fputs(replay_usage_exit, stdout);
 			return EXIT_CLEAN;
@@ -758,13 +778,21 @@ cmd_replay(int argc, char **argv)
 			merge = 1;
 			break;
 		default:
-			fputs("Try `vigil replay --help`.\n", stderr);
+			if ((c = fetch_cli_opt(&fc, "replay", c, optarg)) == 0)
+				break;
+			if (c == -1)
+				fputs("Try `vigil replay --help`.\n", stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !(fc.have_from && collector)) {
 		fputs("vigil replay: no input files\nTry `vigil replay --help`.\n",
 		      stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc && (fc.have_from || fc.have_until)) {
+		fputs("vigil replay: --from/--until choose archive files to "
+		      "fetch; give them or FILEs, not both\n", stderr);
 		return EXIT_USAGE;
 	}
 	if (oo.bin_len < 10 || oo.window_bins < 2 || oo.window_bins > 4096 ||
@@ -783,6 +811,10 @@ cmd_replay(int argc, char **argv)
 	}
 	if (partial)
 		nodb = 1;
+	if (merge && optind >= argc) {
+		fputs("vigil replay: --merge needs the partial files\n", stderr);
+		return EXIT_USAGE;
+	}
 	if (merge) {
 		nmf = (uint32_t)(argc - optind);
 		mf = calloc(nmf, sizeof(*mf));
@@ -831,6 +863,12 @@ cmd_replay(int argc, char **argv)
 		}
 	}
 	rp.tty = isatty(STDERR_FILENO);
+	if (optind >= argc) {
+		/* --collector LIST --from --until: from the archives */
+		rp.rf = replay_fetch_start(&fc, collector, rp.quiet);
+		if (rp.rf == NULL)
+			return EXIT_USAGE;
+	}
 
 	/* geography */
 	geo = geo_db_new();
@@ -844,6 +882,19 @@ cmd_replay(int argc, char **argv)
 			geo_db_free(geo);
 			return EXIT_USAGE;
 		}
+	}
+	if (ngeo == 0 && rp.rf) {
+		int n = replay_fetch_geo(rp.rf, geo);
+		if (n < 0) {
+			replay_fetch_free(rp.rf);
+			geo_db_free(geo);
+			return EXIT_USAGE;
+		}
+		ngeo = (unsigned)n;
+		if (n && !rp.quiet)
+			fprintf(stderr, "vigil replay: geography from %d cached "
+			        "RIR delegation file%s of the start date\n", n,
+			        n == 1 ? "" : "s");
 	}
 	if (geo_db_finish(geo) < 0) {
 		fputs("vigil: out of memory\n", stderr);
@@ -865,6 +916,12 @@ cmd_replay(int argc, char **argv)
 
 	/* group files by collector, order each group by time */
 	uint32_t nfiles = merge ? 0 : (uint32_t)(argc - optind);
+	char **inputs = argv + optind;
+	const char **rf_colls = NULL;
+	uint32_t *rf_times = NULL;
+	if (rp.rf)
+		nfiles = (uint32_t)replay_fetch_files(rp.rf, &inputs, &rf_colls,
+		                                      &rf_times);
 	keys = calloc(nfiles + 1, sizeof(*keys));
 	colls = calloc(nfiles + 1, 32);
 	rp.streams = calloc(nfiles + 1, sizeof(*rp.streams));
@@ -873,7 +930,14 @@ cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (uint32_t i = 0; i < nfiles; i++) {
-		char *path = argv[optind + i];
+		char *path = inputs[i];
+		if (rp.rf) {
+			/* not downloaded yet: the plan's order and names */
+			keys[i].path = path;
+			keys[i].t = rf_times[i];
+			snprintf(colls[i], 32, "%s", rf_colls[i]);
+			continue;
+		}
 		FILE *f = fopen(path, "rb");
 		if (f == NULL) {
 			fprintf(stderr, "vigil replay: cannot open %s: %m\n", path);
@@ -990,6 +1054,8 @@ cmd_replay(int argc, char **argv)
 			status = EXIT_USAGE;
 		goto merge_out;
 	}
+	if (rp.rf)
+		replay_fetch_attach(rp.rf, rp.ob);
 
 	/* merge the collectors' streams by time */
 	for (uint32_t s = 0; s < rp.nstreams; s++)
@@ -1053,6 +1119,16 @@ cmd_replay(int argc, char **argv)
 	if (rp.tty && !rp.quiet)
 		fputc('\n', stderr);
 
+	if (rp.rf) {
+		/* the intervals without data: reported and stored */
+		int g = replay_fetch_finish(rp.rf, rp.dberr ? NULL : rp.db,
+		                            rp.quiet);
+		if (g < 0)
+			rp.dberr = 1;
+		else if (g > 0 && !rp.bad)
+			rp.bad = 1;
+	}
+
 	/* peers into the database, in the transaction still open */
 	if (rp.db && !rp.dberr) {
 		struct rib *rib = obs_rib(rp.ob);
@@ -1106,6 +1182,7 @@ cmd_replay(int argc, char **argv)
 	else if (rp.bad && status == EXIT_CLEAN)
 		status = EXIT_PROBLEMS;
 
+	replay_fetch_free(rp.rf);
 	obs_free(rp.ob);
 	if (rp.db)
 		store_close(rp.db);

@@ -216,6 +216,12 @@ struct obs {
 	uint32_t *mdirty;
 	uint32_t nmdirty, cap_mdirty;
 
+	/* intervals without data (obs_gap): bins there are not evaluated */
+	struct obs_gap_ivl {
+		uint32_t from, until;
+	} *gaps;
+	uint32_t ngaps, capgaps;
+
 	int started;
 	uint32_t bin_end;
 	uint32_t bin_index;
@@ -233,6 +239,8 @@ unsigned obs_full_asns(const struct obs *ob, unsigned afi);
 /* detector.c: run the detectors for entity EI at the end of the bin that
  * started at BIN_START, and append its signal to ob->sig. */
 void det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start);
+/* Does [FROM, UNTIL) overlap a gap in the data (obs_gap)? */
+int obs_in_gap(const struct obs *ob, uint32_t from, uint32_t until);
 void det_free(struct ent *e);
 /* End of the data at DATA_END: re-emit the entity's open events with
  * their severity so far (they stay open). */

@@ -596,15 +596,24 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	/* instability reads the history before this bin is pushed; the
 	 * withdrawals of a bin in which the entity is going dark are the
 	 * outage itself, not instability */
-	score = instability_step(ob, e, d, x, bin_start, ready, d->out.id != 0);
-	/* A flagged bin enters the instability history as the median, not
-	 * as itself: otherwise a sustained episode raises its own baseline
-	 * and stops being flagged after a few bins. */
-	uint32_t xh = d->flagged_now ? (uint32_t)d->imed : x;
-	if (e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages)
-		push(ob, d, v, xh);
-	else
-		outage_step(ob, e, d, v, xh, bin_start, ready);
+	if (obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len)) {
+		/* no data here (missing archive files): nothing is judged,
+		 * nothing enters the history, a pending drop is forgotten */
+		d->pend = 0;
+		d->flagged_now = 0;
+	} else {
+		score = instability_step(ob, e, d, x, bin_start, ready,
+		                         d->out.id != 0);
+		/* A flagged bin enters the instability history as the
+		 * median, not as itself: otherwise a sustained episode
+		 * raises its own baseline and stops being flagged after a
+		 * few bins. */
+		uint32_t xh = d->flagged_now ? (uint32_t)d->imed : x;
+		if (e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages)
+			push(ob, d, v, xh);
+		else
+			outage_step(ob, e, d, v, xh, bin_start, ready);
+	}
 
 	/* the signal: sparse, see README (a row when something changed, the
 	 * counters are not zero, an event is open, or every hour) */

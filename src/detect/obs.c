@@ -1656,6 +1656,34 @@ obs_advance(struct obs *ob, uint32_t t)
 	}
 }
 
+int
+obs_gap(struct obs *ob, uint32_t from, uint32_t until)
+{
+	if (until <= from)
+		return 0;
+	if (ob->ngaps == ob->capgaps) {
+		uint32_t nc = ob->capgaps ? ob->capgaps * 2 : 16;
+		struct obs_gap_ivl *ng = realloc(ob->gaps, nc * sizeof(*ng));
+		if (ng == NULL)
+			return -1;
+		ob->gaps = ng;
+		ob->capgaps = nc;
+	}
+	ob->gaps[ob->ngaps].from = from;
+	ob->gaps[ob->ngaps].until = until;
+	ob->ngaps++;
+	return 0;
+}
+
+int
+obs_in_gap(const struct obs *ob, uint32_t from, uint32_t until)
+{
+	for (uint32_t i = 0; i < ob->ngaps; i++)
+		if (ob->gaps[i].from < until && ob->gaps[i].until > from)
+			return 1;
+	return 0;
+}
+
 void
 obs_finish(struct obs *ob)
 {
@@ -1754,6 +1782,7 @@ obs_free(struct obs *ob)
 	free(ob->cc_v4);
 	free(ob->sig);
 	free(ob->ev_scratch);
+	free(ob->gaps);
 	rib_free(ob->rib);
 	free(ob);
 }

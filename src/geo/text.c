@@ -10,9 +10,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "vigil/stream.h"
 
 #include "geo/geo_impl.h"
 
@@ -20,18 +23,22 @@ int
 geo_slurp(const char *path, char **bufp, size_t *lenp, char *err,
           size_t errlen)
 {
-	gzFile gz;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	char why[256];
 
-	errno = 0;
-	gz = gzopen(path, "rb");
-	if (!gz) {
-		geo_err(err, errlen, "%s: %s", path,
-		        errno ? strerror(errno) : "cannot open");
+	/* any compression vg_stream reads (RIPE publishes bzip2) */
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		geo_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	gzbuffer(gz, 1 << 17);
+	fclose(f);
+	vg_stream *gz = vg_stream_open(path, NULL, why, sizeof(why));
+	if (!gz) {
+		geo_err(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
 	for (;;) {
 		if (cap - len < (1 << 16) + 1) {
 			size_t ncap = cap ? cap * 2 : (1 << 20);
@@ -43,25 +50,23 @@ geo_slurp(const char *path, char **bufp, size_t *lenp, char *err,
 			buf = nb;
 			cap = ncap;
 		}
-		int r = gzread(gz, buf + len, 1 << 16);
+		ssize_t r = vg_stream_read(gz, buf + len, 1 << 16);
 		if (r < 0) {
-			int zerr;
-			const char *msg = gzerror(gz, &zerr);
-			geo_err(err, errlen, "%s: %s", path,
-			        zerr == Z_ERRNO ? strerror(errno) : msg);
+			const char *msg = vg_stream_error(gz);
+			geo_err(err, errlen, "%s: %s", path, msg ? msg : "read error");
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 	}
-	gzclose(gz);
+	vg_stream_close(gz);
 	buf[len] = '\0';
 	*bufp = buf;
 	*lenp = len;
 	return 0;
 fail:
-	gzclose(gz);
+	vg_stream_close(gz);
 	free(buf);
 	return -1;
 }

@@ -124,6 +124,19 @@ CREATE TABLE IF NOT EXISTS evidence (
 	PRIMARY KEY (event_id, seq)
 ) WITHOUT ROWID;
 
+-- Intervals with no data from a collector: archive files that were missing
+-- (not published, or not downloadable) when `vigil replay --collector
+-- ... --from ... --until ...` fetched them.  The detectors do not judge
+-- the bins that overlap a gap (no outage is reported for lack of data).
+CREATE TABLE IF NOT EXISTS gaps (
+	collector TEXT NOT NULL,     -- e.g. 'rrc00', 'route-views2'
+	start     INTEGER NOT NULL,  -- first second without data
+	"end"     INTEGER NOT NULL,  -- end of the gap (exclusive)
+	reason    TEXT NOT NULL,     -- e.g. 'no update file in the archive',
+	                             -- 'HTTP 404', 'timed out ...'
+	PRIMARY KEY (collector, start)
+) WITHOUT ROWID;
+
 -- For people with the sqlite3 shell: events with their entity and times
 -- as text, newest first.
 CREATE VIEW IF NOT EXISTS event_list AS

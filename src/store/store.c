@@ -1261,3 +1261,28 @@ store_close(struct vg_store *s)
 	free(s->ents);
 	free(s);
 }
+
+int
+store_put_gap(struct vg_store *s, const char *collector, uint32_t from,
+              uint32_t until, const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(
+	    s->db,
+	    "INSERT OR REPLACE INTO gaps (collector, start, \"end\", reason) "
+	    "VALUES (?, ?, ?, ?)",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(s, "storing a gap");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, collector, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, until);
+	sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "storing a gap");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
