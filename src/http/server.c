@@ -693,8 +693,17 @@ api_answer(struct http_server *srv, struct MHD_Connection *conn,
 	ctx.s = s;
 	ctx.event_json = srv->o.event_json;
 	store_set_deadline(s, srv->o.timeout_ms);
+	/* one snapshot (and one read lock) for all the queries of the answer */
+	if (store_begin_read(s) < 0) {
+		vg_obuf_destroy(&o);
+		snprintf(err, sizeof(err), "database: %s", store_error(s));
+		*status = store_timed_out(s) ? 503 : 500;
+		store_set_deadline(s, 0);
+		return error_response(err);
+	}
 	rc = api_handle(&ctx, r, &o, err, sizeof(err));
 	store_set_deadline(s, 0);
+	store_commit(s); /* ends the read: nothing to write */
 	if (rc == 503)
 		atomic_fetch_add(&srv->m.timeouts, 1);
 	if (rc == 400 || rc >= 500) {
