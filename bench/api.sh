@@ -22,7 +22,9 @@
 #     sees between two bins of a live database);
 #   - cold: --cache-mb 0, every answer computed from SQLite.
 # Reported: requests/s, p50 and p99 latency (wrk --latency), non-200
-# answers, the server's peak RSS.  Figures are printed, never asserted.
+# answers, requests per CPU-second of the server (what one core serves,
+# less sensitive to other load on the machine than requests/s), the load
+# average, the server's peak RSS.  Figures are printed, never asserted.
 #
 # Environment: API_BENCH_DAYS, API_BENCH_ASNS, API_BENCH_SECS (per run,
 # default 20), API_BENCH_CONNS (wrk connections, 16), API_BENCH_THREADS
@@ -124,8 +126,11 @@ start() {
 }
 stop() {
 	local hwm
-	hwm=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SPID/status")
-	echo "  server peak RSS: $hwm MB"
+	# RssFile: pages of the database file the connections map (shared
+	# with the OS page cache); RssAnon: the server's own memory
+	hwm=$(awk '/VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2 / 1024}' \
+		"/proc/$SPID/status")
+	echo "  server memory: $hwm"
 	kill "$SPID"
 	wait "$SPID" 2>/dev/null
 	SPID=
@@ -146,22 +151,32 @@ print("  one pass over %d paths: %.1f s (%.0f answers/s computed), %d not 200"
       % (len(paths), time.time() - t, len(paths) / (time.time() - t), bad))
 PY
 }
+# CPU time (user + system, clock ticks) the server has used
+cpu() { awk '{print $14 + $15}' "/proc/$SPID/stat"; }
 measure() { # NAME CACHE FILE
+	local c0 c1
+	c0=$(cpu)
 	wrk -t"$WTHREADS" -c"$CONNS" -d"${SECS}s" --latency -s bench/api.lua "$URL" -- "$3" \
 		>"$OUT/wrk.$1.$2" 2>&1
-	awk -v n="$1" -v c="$2" '
+	c1=$(cpu)
+	# requests per CPU-second of the server: what one core would serve,
+	# whatever else the machine was doing meanwhile
+	awk -v n="$1" -v c="$2" -v cpu=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
+		/requests in/ {reqs = $1}
 		/Requests\/sec/ {rps = $2}
 		/^ +50%/ {p50 = $2}
 		/^ +99%/ {p99 = $2}
 		/Non-2xx/ {bad = $NF}
-		END {printf "%-8s %-5s %10s %9s %9s %8s\n", n, c, rps, p50, p99, bad ? bad : 0}' \
+		END {printf "%-8s %-5s %10s %9s %9s %8s %12.0f\n", n, c, rps, p50, p99,
+		            bad ? bad : 0, cpu ? reqs / (cpu / hz) : 0}' \
 		"$OUT/wrk.$1.$2"
 }
 echo "server: $STHREADS threads; wrk: $WTHREADS thread(s), $CONNS connections, ${SECS}s per run"
 start --cache-mb 512
 warm "$P.status"
 warm "$P.signals"
-printf '%-8s %-5s %10s %9s %9s %8s\n' endpoint cache "req/s" "p50" "p99" "non-200"
+uptime | sed 's/.*load/  load/'
+printf '%-8s %-5s %10s %9s %9s %8s %12s\n' endpoint cache "req/s" "p50" "p99" "non-200" "req/CPU-s"
 measure status warm "$P.status"
 measure signals warm "$P.signals"
 measure mixed warm "$P.mixed"

@@ -458,7 +458,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	vg_obuf_puts(&o, "# HELP vigil_http_requests_total HTTP requests "
 	                 "answered, by endpoint and status code.\n"
 	                 "# TYPE vigil_http_requests_total counter\n");
-	for (int e = 1; e < EP_N; e++)
+	for (int e = 0; e < EP_N; e++)
 		for (size_t k = 0; k < NCODES; k++) {
 			unsigned long long v = atomic_load(&m->req[e][k]);
 			if (v == 0 && codes[k] != 200)
@@ -479,7 +479,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	vg_obuf_puts(&o, "# HELP vigil_http_errors_total Requests answered "
 	                 "with a 4xx or 5xx status, by endpoint and class.\n"
 	                 "# TYPE vigil_http_errors_total counter\n");
-	for (int e = 1; e < EP_N; e++) {
+	for (int e = 0; e < EP_N; e++) {
 		unsigned long long c4 = 0, c5 = 0;
 		for (size_t k = 0; k < NCODES; k++) {
 			unsigned long long v = atomic_load(&m->req[e][k]);
@@ -499,7 +499,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	                 "build an answer, by endpoint.\n"
 	                 "# TYPE vigil_http_request_duration_seconds "
 	                 "histogram\n");
-	for (int e = 1; e < EP_N; e++) {
+	for (int e = 0; e < EP_N; e++) {
 		unsigned long long cum = 0;
 		for (size_t b = 0; b <= NBUCKETS; b++) {
 			cum += atomic_load(&m->hist[e][b]);

@@ -24,9 +24,6 @@
 #include "store/store_impl.h"
 #include "vigil/store.h"
 
-/* Address space a read-only connection maps of the file (1 GiB). */
-#define STORE_MMAP_BYTES "1073741824"
-
 /* How long a connection waits for another one's lock (ms). */
 #define STORE_BUSY_MS 10000
 
@@ -1422,11 +1419,6 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	/* Readers map the file: a page read is a memory access, not a
-	 * pread() into each connection's own cache (writers never shrink
-	 * the file: WAL, no VACUUM). */
-	if (rdonly)
-		exec_sql(s, "PRAGMA mmap_size = " STORE_MMAP_BYTES, "mmap");
 	if (!rdonly) {
 		/* WAL: readers never block the writer nor see a half-written
 		 * bin; NORMAL: durable at checkpoints, consistent always. */
