@@ -126,8 +126,9 @@ start() {
 }
 stop() {
 	local hwm
-	# RssFile: pages of the database file the connections map (shared
-	# with the OS page cache); RssAnon: the server's own memory
+	# RssFile: pages of the database file the connections map (the OS
+	# page cache, counted once per connection's mapping); RssAnon: the
+	# server's own memory
 	hwm=$(awk '/VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2 / 1024}' \
 		"/proc/$SPID/status")
 	echo "  server memory: $hwm"

@@ -24,6 +24,9 @@
 #include "store/store_impl.h"
 #include "vigil/store.h"
 
+/* Address space a read-only connection maps of the file (1 GiB). */
+#define STORE_MMAP_BYTES "1073741824"
+
 /* How long a connection waits for another one's lock (ms). */
 #define STORE_BUSY_MS 10000
 
@@ -1419,6 +1422,13 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* Readers map the file: a page read is a memory access instead of a
+	 * pread() into each connection's own small cache (a day of a random
+	 * AS's signals: 20% less CPU, 30% less time).  Writers never shrink
+	 * the file (WAL, no VACUUM); a replay replaces it, which leaves the
+	 * mapped one intact. */
+	if (rdonly)
+		exec_sql(s, "PRAGMA mmap_size = " STORE_MMAP_BYTES, "mmap");
 	if (!rdonly) {
 		/* WAL: readers never block the writer nor see a half-written
 		 * bin; NORMAL: durable at checkpoints, consistent always. */
