@@ -141,7 +141,7 @@ cache_unlink(struct cache *c, struct centry *e)
 		e->next->prev = e->prev;
 	else
 		c->tail = e->prev;
-	c->bytes -= e->len + strlen(e->key) + sizeof(*e);
+	c->bytes -= e->len + strlen(e->key) + 1 + sizeof(*e);
 	c->n--;
 	free(e->key);
 	free(e->body);
@@ -734,6 +734,20 @@ count(struct http_server *srv, enum api_ep ep, unsigned status,
 	atomic_fetch_add(&srv->m.sum_ns[ep], ns);
 }
 
+/* S with control characters, quotes and backslashes as '?', cut to N. */
+static void
+log_text(const char *s, char *out, size_t n)
+{
+	size_t j = 0;
+	for (; *s && j + 1 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[j++] = c < 0x20 || c == 0x7f || c == '"' || c == '\\'
+		               ? '?'
+		               : (char)c;
+	}
+	out[j] = '\0';
+}
+
 static void
 log_request(struct http_server *srv, struct MHD_Connection *conn,
             const char *method, const char *url, unsigned status,
@@ -756,11 +770,15 @@ log_request(struct http_server *srv, struct MHD_Connection *conn,
 			          &((const struct sockaddr_in6 *)sa)->sin6_addr,
 			          addr, sizeof(addr));
 	}
+	char path[256], meth[16];
 	gmtime_r(&now, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* the path as the client sent it, made safe for a one-line log */
+	log_text(url, path, sizeof(path));
+	log_text(method, meth, sizeof(meth));
 	fprintf(srv->o.log, "%s client=%s method=%s path=\"%s\" status=%u "
 	                    "ms=%.3f\n",
-	        t, addr, method, url, status, (double)ns / 1e6);
+	        t, addr, meth, path, status, (double)ns / 1e6);
 	fflush(srv->o.log);
 }
 
@@ -780,12 +798,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	(void)upload;
-	if (*con_cls == NULL) {
+	if (*con_cls == NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
 		/* headers are in; answer once the whole request is (answering
 		 * earlier makes libmicrohttpd close the connection) */
 		*con_cls = srv;
 		return MHD_YES;
 	}
+	/* other methods are answered at once (405), their body unread: the
+	 * connection is closed after the answer */
 	if (*upload_size) {
 		*upload_size = 0; /* a body we do not read */
 		return MHD_YES;
