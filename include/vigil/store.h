@@ -39,6 +39,9 @@ const char *store_error(const struct vg_store *s);
  * failed put call is undone whole either way. */
 int store_begin(struct vg_store *s);
 int store_commit(struct vg_store *s);
+/* A read transaction (also on a read-only handle): every query until
+ * store_commit sees the same snapshot, and pays for one read lock.  0/-1. */
+int store_begin_read(struct vg_store *s);
 
 /* Key/value metadata about the run (bin length, inputs, options, ...). */
 int store_set_meta(struct vg_store *s, const char *key, const char *value);
@@ -98,6 +101,9 @@ typedef int (*store_signal_fn)(void *ctx, const struct vg_signal *sig);
 /* Events matching Q, newest start first.  Returns 0 or -1. */
 int store_query_events(struct vg_store *s, const struct store_event_query *q,
                        store_event_fn fn, void *ctx);
+/* How many events match Q (limit and offset ignored) into *N: 0 / -1. */
+int store_count_events(struct vg_store *s, const struct store_event_query *q,
+                       uint64_t *n);
 
 /* One event by id (evidence included); 1 found, 0 not, -1 error.  The
  * event's evidence array is malloc'ed: free it with store_event_free. */
@@ -116,6 +122,10 @@ typedef int (*store_entity_fn)(void *ctx, const struct vg_entity *e,
                                const char *name);
 int store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
                          store_entity_fn fn, void *ctx);
+/* The same, only entities of KIND (enum vg_entity_kind; 0 = any), in the
+ * order kind, country code, AS number; LIMIT 0 = all. */
+int store_find_entities(struct vg_store *s, const char *q, unsigned kind,
+                        uint32_t limit, store_entity_fn fn, void *ctx);
 
 /* Time range covered by signals, as the first and last bin_start: 0, or
  * -1 if there are none. */
@@ -131,9 +141,29 @@ int store_entity_name(struct vg_store *s, const struct vg_entity *e,
 int store_signal_at(struct vg_store *s, const struct vg_entity *ent,
                     uint32_t at, struct vg_signal *sig);
 
+/* The same, looking no further back than SINCE (bins starting in
+ * [since, at]): what a dense series holds at AT, without searching the
+ * whole history of an entity gone quiet. */
+int store_signal_between(struct vg_store *s, const struct vg_entity *ent,
+                         uint32_t since, uint32_t at, struct vg_signal *sig);
+
 /* The upstream entities of country CC (upstream:CC:*), by AS number; fn as
  * for store_query_entities. */
 int store_query_upstreams(struct vg_store *s, const char *cc,
                           store_entity_fn fn, void *ctx);
+
+/* ---- readers that must answer in time (vigil serve) ----
+ * Every statement run on S from now until MS milliseconds have passed is
+ * interrupted after that (the call fails; store_timed_out says why, and
+ * store_error names the limit).  MS 0 removes the deadline.  Set it before
+ * each request. */
+void store_set_deadline(struct vg_store *s, unsigned ms);
+/* 1 if the deadline interrupted a statement since store_set_deadline. */
+int store_timed_out(const struct vg_store *s);
+
+/* SQLite's data_version of this connection into *V: it changes when
+ * another connection (a writer) has committed since it was last read.
+ * 0 / -1. */
+int store_data_version(struct vg_store *s, uint64_t *v);
 
 #endif

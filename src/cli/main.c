@@ -25,6 +25,7 @@ static const char usage[] =
     "  status    an entity's state at a time: visibility, events, upstreams\n"
     "  signals   an entity's per-bin signals (table, CSV, JSON)\n"
     "  plot      an entity's visibility and events as an SVG chart\n"
+    "  serve     HTTP API, dashboard and metrics of a database\n"
     "  fetch     download RIPE RIS / RouteViews archive files (and RIR\n"
     "            delegation files) for collectors and a time range\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
@@ -53,6 +54,7 @@ static const struct command {
 	{"signals", cmd_signals},
 	{"plot", cmd_plot},
 	{"fetch", cmd_fetch},
+	{"serve", cmd_serve},
 };
 
 static const struct command *
