@@ -179,7 +179,21 @@ class Api:
         r = c.execute(self.EVSQL + " where ev.id=?", (i,)).fetchone()
         if r is None:
             return 404, {"error": "no event %d" % i}
-        return 200, self.event(c, r)
+        ev = self.event(c, r)
+        def name(asn):
+            n = c.execute("select name from entities where kind=2 and asn=?", (asn,)).fetchone()
+            return (n[0] or None) if n else None
+        o, u = [], []
+        for x in ev["evidence"]:
+            if x["what"] in ("prefix", "origin") and x["asn"] and x["asn"] not in o:
+                o.append(x["asn"])
+            a = x["asn"] if x["what"] == "upstream" else x.get("upstream", 0) if x["what"] == "prefix" else 0
+            if a and a not in u:
+                u.append(a)
+        ev["prefixes"] = [x["prefix"] for x in ev["evidence"] if x["what"] == "prefix"]
+        ev["origins"] = [{"asn": a, "name": name(a)} for a in o]
+        ev["upstreams"] = [{"asn": a, "name": name(a)} for a in u]
+        return 200, ev
 
     def status(self, q):
         c = self.db()

@@ -212,8 +212,15 @@
     var p = V.entityParts(ev.entity);
     var ev_ = ev.evidence || [];
     var prefixes = ev_.filter(function (x) { return x.what === 'prefix'; });
-    var origins = ev_.filter(function (x) { return x.what === 'origin'; });
-    var upstreams = ev_.filter(function (x) { return x.what === 'upstream'; });
+    /* the server groups origins and upstreams (with names); else from the evidence */
+    var group = function (own, pick) {
+      if (Array.isArray(own)) return own;
+      var seen = new Map();
+      ev_.forEach(function (x) { var a = pick(x); if (a && !seen.has(a)) seen.set(a, { asn: a, name: null }); });
+      return Array.from(seen.values());
+    };
+    var origins = group(ev.origins, function (x) { return x.what === 'origin' || x.what === 'prefix' ? x.asn : 0; });
+    var upstreams = group(ev.upstreams, function (x) { return x.what === 'upstream' ? x.asn : x.what === 'prefix' ? x.upstream : 0; });
     var upLink = function (asn) {
       return p.code && p.kind !== 'asn' ? el('a', { href: '#/entity/upstream:' + p.code + ':' + asn, class: 'asn', text: 'AS' + asn }) : V.asLink(asn);
     };
@@ -254,10 +261,10 @@
           })))) : el('p', { class: 'empty', text: 'No prefix recorded.' }), 'evidence-card'),
         el('div', { class: 'stack' },
           card('Origin ASes (' + origins.length + ')', origins.length ? el('ul', { class: 'aslist origins' }, origins.map(function (x) {
-            return el('li', null, V.asLink(x.asn));
+            return el('li', null, V.asLink(x.asn), x.name ? el('span', { class: 'asname', text: x.name }) : null);
           })) : el('p', { class: 'empty', text: '–' })),
           card('Upstreams (' + upstreams.length + ')', upstreams.length ? el('ul', { class: 'aslist upstreams' }, upstreams.map(function (x) {
-            return el('li', null, upLink(x.asn));
+            return el('li', null, upLink(x.asn), x.name ? el('span', { class: 'asname', text: x.name }) : null);
           })) : el('p', { class: 'empty', text: '–' })))));
     return { node: page, after: function () {
       var f = ev.kind === 'outage' ? V.visibilityChart : V.instabilityChart;

@@ -127,9 +127,13 @@
       height: opts.height || 300,
       tzDate: utc,
       class: 'vis-chart',
-      cursor: { drag: { x: true, y: false } },
+      cursor: { drag: { x: true, y: false }, sync: { key: 'vigil' } },
       scales: { x: { time: true }, y: { range: function () { return [0, Math.max(1, max) * 1.12]; } } },
-      axes: [axis({ values: timeValues }), axis({ label: '/24s', size: 56, labelSize: 18 })],
+      axes: [axis({ values: timeValues }), axis({ label: '/24s', size: 56, labelSize: 18 }),
+        /* an empty right axis as wide as the instability chart's, so that
+         * the two charts' time axes line up */
+        axis({ side: 1, size: 48, values: function (u, sp) { return sp.map(function () { return ''; }); },
+          grid: { show: false }, ticks: { show: false } })],
       series: series,
       hooks: { draw: [spanHook(sig.events || [], sig.until, ['outage'])] }
     }, data);
@@ -152,13 +156,13 @@
       height: opts.height || 220,
       tzDate: utc,
       class: 'inst-chart',
-      cursor: { drag: { x: true, y: false } },
+      cursor: { drag: { x: true, y: false }, sync: { key: 'vigil' } },
       scales: { x: { time: true }, z: { range: function () { return [0, zmax * 1.15]; } },
         n: { range: function () { return [0, nmax * 1.15]; } } },
       axes: [axis({ values: timeValues }), axis({ scale: 'z', label: 'score (z)', size: 48, labelSize: 18 }),
         axis({ scale: 'n', side: 1, label: 'count', size: 48, labelSize: 18, grid: { show: false } })],
       series: [{ value: function (u, v) { return v === null ? '–' : V.fmtTime(v); } },
-        { label: 'score', scale: 'z', stroke: css('--violet'), width: 1.8,
+        { label: 'score', scale: 'z', stroke: css('--violet'), width: 1.8, points: { show: false },
           value: function (u, v) { return V.fmtNum(v, 1); } },
         { label: 'flagged', scale: 'z', stroke: css('--bad'), fill: css('--bad'), width: 0,
           paths: function () { return null; }, points: { show: true, size: 7, stroke: css('--bad'), fill: css('--bad') },
