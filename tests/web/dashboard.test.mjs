@@ -8,6 +8,7 @@
 // Prints "ok NAME" / "FAIL NAME (why)" per check; exits 1 on any failure.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
@@ -86,6 +87,29 @@ try {
   await page.waitForFunction(() => document.querySelector('#live.on'), null, { timeout: 5000 }).catch(() => {});
   ok('live_stream_connected', await page.$('#live.on') !== null);
   ok('overview_lists_kp_events', await page.$(`.events-card tr[data-event="${OUT.id}"]`) !== null);
+  ok('overview_latest_all_normal', await page.$('table.ranked') === null && await page.$('.empty.ok') !== null);
+
+  // Live mode: a writer stores a new bin in which KP goes dark again (a new
+  // open outage); the page, following the latest bin, must redraw by itself.
+  {
+    const r1 = await page.evaluate(() => +document.body.dataset.renders);
+    execFileSync('sqlite3', [process.env.DB, `
+      BEGIN;
+      INSERT INTO bins SELECT max(bin_start) + 300, 300 FROM bins;
+      INSERT INTO signals SELECT entity_id, (SELECT max(bin_start) FROM bins), bin_len, 0, v6_units, 0, 0,
+        0, 4, 0, 0, peers_up, baseline, 0 FROM signals
+        WHERE entity_id = (SELECT id FROM entities WHERE text = 'country:KP') ORDER BY bin_start DESC LIMIT 1;
+      INSERT INTO events SELECT (SELECT max(id) + 1 FROM events), id, 1, 2, (SELECT max(bin_start) FROM bins),
+        NULL, 1, 0.08, 4, 0, 0 FROM entities WHERE text = 'country:KP';
+      COMMIT;`]);
+    const redrawn = await page.waitForFunction((b) => +document.body.dataset.renders > b &&
+      document.querySelector('table.ranked tr[data-entity="country:KP"] .badge.outage'), r1, { timeout: 20000 })
+      .then(() => true, () => false);
+    const sub = await page.textContent('.overview .sub');
+    const t0 = Date.parse(latest.match(/\d{4}-\d\d-\d\d \d\d:\d\d/)[0].replace(' ', 'T') + ':00Z') / 1000;
+    ok('live_redraws_on_new_bin', redrawn && sub.includes(fmt(t0 + 300)), `${sub}; KP outage listed: ${redrawn}`);
+    ok('live_map_follows', await page.$('.worldmap path.country.st-outage[data-cc="KP"]') !== null);
+  }
 
   // The time picker: the middle of the outage.
   await page.fill('#time-input', new Date(mid * 1000).toISOString().slice(0, 16));

@@ -227,7 +227,6 @@ def main():
     ap.add_argument("--db", required=True)
     ap.add_argument("--web", default="build/web")
     ap.add_argument("--port", type=int, default=8088)
-    ap.add_argument("--tick", type=float, default=0, help="send an SSE bin event every N seconds")
     a = ap.parse_args()
     api = Api(a.db)
     web = os.path.abspath(a.web)
@@ -278,15 +277,26 @@ def main():
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
+            c = api.db()
+            sig = lambda: (c.execute("select max(bin_start) from bins").fetchone()[0],
+                           tuple(c.execute('select count(*), max(id), total(coalesce("end", 0)), total(level) '
+                                           "from events").fetchone()))
+            last = sig()
             try:
                 self.wfile.write(b": hello\n\n"); self.wfile.flush()
+                n = 0
                 while True:
-                    time.sleep(a.tick or 15)
-                    if a.tick:
-                        t = int(time.time()) // 300 * 300
-                        self.wfile.write(b"event: bin\ndata: " + json.dumps({"t": t}).encode() + b"\n\n")
-                    else:
+                    time.sleep(0.5)
+                    n += 1
+                    now = sig()
+                    if now[1] != last[1]:
+                        r = c.execute(api.EVSQL + " order by ev.id desc limit 1").fetchone()
+                        self.wfile.write(b"event: event\ndata: " + json.dumps(api.event(c, r)).encode() + b"\n\n")
+                    if now[0] != last[0]:
+                        self.wfile.write(b"event: bin\ndata: " + json.dumps({"t": now[0]}).encode() + b"\n\n")
+                    elif n % 30 == 0:
                         self.wfile.write(b": keep-alive\n\n")
+                    last = now
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass
