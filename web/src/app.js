@@ -52,18 +52,18 @@
     var rows = events.map(function (ev) {
       var go = function (e) { if (!e.target.closest('a')) location.hash = '#/event/' + ev.id; };
       return el('tr', { class: 'ev-row ' + ev.kind + ' ' + ev.level, onclick: go, dataset: { event: ev.id } },
-        el('td', { class: 'nowrap' }, el('a', { href: '#/event/' + ev.id, text: V.fmtTime(ev.start) })),
-        opts.noEntity ? null : el('td', null, V.entityLink(ev.entity, ev.name)),
-        el('td', null, V.badge(ev.kind, ev.level)),
-        el('td', { class: 'nowrap' }, ev.end === null ? el('span', { class: 'ongoing', text: 'ongoing ' + V.fmtDur((latest ? latest.t : ev.start) - ev.start) }) : V.fmtDur(ev.duration)),
-        el('td', { class: 'num' }, V.fmtDepth(ev)),
+        el('td', { class: 'nowrap c-start' }, el('a', { href: '#/event/' + ev.id, text: V.fmtTime(ev.start) })),
+        opts.noEntity ? null : el('td', { class: 'c-ent' }, V.entityLink(ev.entity, ev.name)),
+        el('td', { class: 'c-kind' }, V.badge(ev.kind, ev.level)),
+        el('td', { class: 'nowrap c-dur' }, ev.end === null ? el('span', { class: 'ongoing', text: 'ongoing' + (latest && latest.t > ev.start ? ' ' + V.fmtDur(latest.t - ev.start) : '') }) : V.fmtDur(ev.duration)),
+        el('td', { class: 'num c-depth' }, V.fmtDepth(ev)),
         el('td', { class: 'num hide-s' }, V.fmtNum(ev.severity, 2)),
-        el('td', { class: 'hide-s evsum', text: evidenceSummary(ev) }));
+        el('td', { class: 'evsum', text: evidenceSummary(ev) }));
     });
-    return el('div', { class: 'table-wrap' }, el('table', { class: 'events' },
+    return el('div', { class: 'table-wrap' }, el('table', { class: 'events' + (opts.noEntity ? ' no-ent' : '') },
       el('thead', null, el('tr', null, el('th', { text: 'Start (UTC)' }), opts.noEntity ? null : el('th', { text: 'Entity' }),
         el('th', { text: 'Kind' }), el('th', { text: 'Duration' }), el('th', { class: 'num', text: 'Depth' }),
-        el('th', { class: 'num hide-s', text: 'Severity' }), el('th', { class: 'hide-s', text: 'Evidence' }))),
+        el('th', { class: 'num hide-s', text: 'Severity' }), el('th', { text: 'Evidence' }))),
       el('tbody', null, rows)));
   }
 
@@ -76,7 +76,7 @@
     el('button', { type: 'button', class: 'btn', title: 'Back ' + V.fmtDur(step), onclick: function () { onPick(t - step); } }, '‹'),
     el('label', null, el('span', { class: 'lbl', text: 'UTC' }), input),
     el('button', { type: 'button', class: 'btn', title: 'Forward ' + V.fmtDur(step), onclick: function () { onPick(t + step); } }, '›'),
-    el('button', { type: 'submit', class: 'btn', text: 'Go' }),
+    el('button', { type: 'submit', class: 'btn go', text: 'Go' }),
     el('button', { type: 'button', class: 'btn' + (isLatest ? ' on' : ''), text: 'Latest', onclick: function () { onPick(null); } }),
     extra || null);
     input.addEventListener('change', function () { var v = V.parseTime(input.value); if (v !== null) onPick(v); });
@@ -102,12 +102,12 @@
         el('th', { class: 'num', text: 'Visible /24s' }), el('th', { class: 'num', text: 'Severity' }))),
       el('tbody', null, bad.map(function (r) {
         return el('tr', { class: 'st-row ' + r.status, dataset: { entity: r.entity } },
-          el('td', null, V.badge(r.status, r.level)),
-          el('td', null, V.entityLink(r.entity, r.name),
+          el('td', { class: 'c-kind' }, V.badge(r.status, r.level)),
+          el('td', { class: 'c-ent' }, V.entityLink(r.entity, r.name),
             r.event_id ? el('a', { class: 'evlink', href: '#/event/' + r.event_id, text: 'event #' + r.event_id }) : null),
-          el('td', { class: 'num' }, V.fmtNum(r.v4_units), r.baseline !== null && r.baseline !== undefined ?
+          el('td', { class: 'num c-vis', 'data-label': '/24s ' }, V.fmtNum(r.v4_units), r.baseline !== null && r.baseline !== undefined ?
             el('span', { class: 'of', text: ' / ' + V.fmtNum(r.baseline, 0) }) : null),
-          el('td', { class: 'num', text: V.fmtNum(r.severity, 2) }));
+          el('td', { class: 'num c-sev', 'data-label': 'severity ', text: V.fmtNum(r.severity, 2) }));
       }))))
       : el('p', { class: 'empty ok', text: 'Nothing is dark or shaking at ' + V.fmtTimeUTC(at) + '.' });
 

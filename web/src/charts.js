@@ -46,6 +46,19 @@
     return o;
   }
 
+  /* one more point at the end of the last bin (its values held there when
+   * HOLD, else null), so that the last bin shows, as wide as the others */
+  function withEnd(series, binLen, hold) {
+    var n = series.t.length;
+    if (!n) return series;
+    var o = {};
+    for (var k in series) {
+      if (!Array.isArray(series[k])) { o[k] = series[k]; continue; }
+      o[k] = series[k].concat([k === 't' ? series.t[n - 1] + (binLen || 300) : hold ? series[k][n - 1] : null]);
+    }
+    return o;
+  }
+
   function chartHeight(el, h) {
     return el.clientWidth < 560 ? Math.round(h * 0.78) : h;
   }
@@ -103,7 +116,7 @@
    * (countries), outage spans shaded. */
   V.visibilityChart = function (el, sig, opts) {
     opts = opts || {};
-    var s = trimmed(sig.series), T = s.t;
+    var s = withEnd(trimmed(sig.series), sig.bin_len, true), T = s.t;
     /* a bin's row is the state at its end: hold each value to the next bin */
     var step = uPlot.paths.stepped({ align: 1 });
     var ups = (sig.upstreams || []).slice().sort(function (a, b) {
@@ -116,7 +129,9 @@
       { label: 'baseline', stroke: css('--muted'), width: 1.5, dash: [6, 4], paths: step, points: { show: false },
         value: function (u, v) { return V.fmtNum(v); } }];
     ups.forEach(function (up, i) {
-      data.push(align(T, up.t, up.v4_units));
+      var a = align(T, up.t, up.v4_units);
+      if (a.length > 1 && a[a.length - 1] === null) a[a.length - 1] = a[a.length - 2];
+      data.push(a);
       series.push({ label: 'via AS' + up.asn + (up.name ? ' ' + up.name.split(/[ ,]/)[0] : ''),
         stroke: PALETTE[i % PALETTE.length], width: 1.2, paths: step, points: { show: false },
         value: function (u, v) { return V.fmtNum(v); } });
@@ -143,7 +158,7 @@
    * bins the score flags (z >= 3, dots), instability episodes shaded. */
   V.instabilityChart = function (el, sig, opts) {
     opts = opts || {};
-    var s = trimmed(sig.series), T = s.t;
+    var s = withEnd(trimmed(sig.series), sig.bin_len, false), T = s.t;
     var flagged = (s.inst_score || []).map(function (z) { return z !== null && z >= 3 ? z : null; });
     var bars = uPlot.paths.bars;
     var data = [T, s.inst_score, flagged, s.flaps, s.withdrawals];

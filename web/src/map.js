@@ -5,7 +5,7 @@
 'use strict';
 (function () {
   var NS = 'http://www.w3.org/2000/svg';
-  var W = 960, H = 480;
+  var W = 960;
   var geo = null;
 
   function svg(tag, attrs) {
@@ -38,8 +38,11 @@
     var g = await load();
     var by = {};
     rows.forEach(function (r) { if (r.kind === 'country' && r.code) by[r.code] = r; });
-    var proj = d3.geoNaturalEarth1().fitExtent([[6, 6], [W - 6, H - 6]], g.fc);
+    var proj = d3.geoNaturalEarth1().fitWidth(W - 12, g.fc);
     var path = d3.geoPath(proj);
+    var b = path.bounds(g.fc);
+    proj.translate([proj.translate()[0] + 6 - b[0][0], proj.translate()[1] + 6 - b[0][1]]);
+    var H = Math.ceil(b[1][1] - b[0][1] + 12);
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'worldmap', role: 'img',
       'aria-label': 'World map coloured by status' });
     var markers = [];

@@ -125,7 +125,11 @@ V.entityTitle = function (e, name) {
   var p = V.entityParts(e);
   if (p.kind === 'country') return name || p.code;
   if (p.kind === 'asn') return 'AS' + p.asn + (name ? ' ' + name : '');
-  if (p.kind === 'upstream') return name || p.code + ' via AS' + p.asn;
+  if (p.kind === 'upstream') {
+    /* stored names read "AS4837 (CHINA169-BACKBONE ...) upstream of North Korea" */
+    var m = /\(([^)\s,]+)/.exec(name || '');
+    return p.code + ' via AS' + p.asn + (m ? ' ' + m[1] : '');
+  }
   return e;
 };
 V.entityLink = function (e, name, cls) {
