@@ -72,7 +72,7 @@
       var xmin = u.scales.x.min, xmax = u.scales.x.max;
       events.forEach(function (ev) {
         if (kinds.indexOf(ev.kind) < 0) return;
-        var end = ev.end === null || ev.end === undefined ? until : ev.end;
+        var end = ev.end === null || ev.end === undefined ? Math.max(until, xmax) : ev.end;
         if (end < xmin || ev.start > xmax) return;
         var l = Math.max(0, u.valToPos(ev.start, 'x'));
         var r = Math.min(w, u.valToPos(end, 'x'));
@@ -174,7 +174,7 @@
       cursor: { drag: { x: true, y: false }, sync: { key: 'vigil' } },
       scales: { x: { time: true }, z: { range: function () { return [0, zmax * 1.15]; } },
         n: { range: function () { return [0, nmax * 1.15]; } } },
-      axes: [axis({ values: timeValues }), axis({ scale: 'z', label: 'score (z)', size: 48, labelSize: 18 }),
+      axes: [axis({ values: timeValues }), axis({ scale: 'z', label: 'score (z)', size: 56, labelSize: 18 }),
         axis({ scale: 'n', side: 1, label: 'count', size: 48, labelSize: 18, grid: { show: false } })],
       series: [{ value: function (u, v) { return v === null ? '–' : V.fmtTime(v); } },
         { label: 'score', scale: 'z', stroke: css('--violet'), width: 1.8, points: { show: false },
