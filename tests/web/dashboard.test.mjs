@@ -109,6 +109,11 @@ try {
     const t0 = Date.parse(latest.match(/\d{4}-\d\d-\d\d \d\d:\d\d/)[0].replace(' ', 'T') + ':00Z') / 1000;
     ok('live_redraws_on_new_bin', redrawn && sub.includes(fmt(t0 + 300)), `${sub}; KP outage listed: ${redrawn}`);
     ok('live_map_follows', await page.$('.worldmap path.country.st-outage[data-cc="KP"]') !== null);
+    // let the burst of news settle (no redraw for a second)
+    for (let last = -1, n; (n = await page.evaluate(() => +document.body.dataset.renders)) !== last;) {
+      last = n;
+      await page.waitForTimeout(1000);
+    }
   }
 
   // The time picker: the middle of the outage.

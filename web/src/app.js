@@ -384,9 +384,15 @@
     if (n === 'entity') return current.q.until === undefined;
     return n === 'events' || n === 'event';
   }
+  /* Redraw shortly (news come in bursts: an event, then its bin), but not
+   * under the fingers of someone typing in a form of the page. */
   function refreshSoon() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(function () { render(true); }, 400);
+    refreshTimer = setTimeout(function () {
+      var a = document.activeElement;
+      if (a && view.contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)) refreshSoon();
+      else render(true);
+    }, 400);
   }
   function live() {
     if (!window.EventSource) return;

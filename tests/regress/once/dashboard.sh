@@ -67,7 +67,7 @@ PY
 [ $? -eq 0 ] || exit 1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$V" serve --db "$T/kp.db" --web "$B/web" --listen "127.0.0.1:$port" >"$T/serve.log" 2>&1 &
+"$V" serve --db "$T/kp.db" --web "$B/web" --listen "127.0.0.1:$port" --poll-ms 200 >"$T/serve.log" 2>&1 &
 SPID=$!
 up=0
 for _ in $(seq 100); do
