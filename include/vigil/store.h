@@ -94,6 +94,9 @@ typedef int (*store_signal_fn)(void *ctx, const struct vg_signal *sig);
 /* Events matching Q, newest start first.  Returns 0 or -1. */
 int store_query_events(struct vg_store *s, const struct store_event_query *q,
                        store_event_fn fn, void *ctx);
+/* How many events match Q (limit and offset ignored) into *N: 0 / -1. */
+int store_count_events(struct vg_store *s, const struct store_event_query *q,
+                       uint64_t *n);
 
 /* One event by id (evidence included); 1 found, 0 not, -1 error.  The
  * event's evidence array is malloc'ed: free it with store_event_free. */
@@ -112,6 +115,10 @@ typedef int (*store_entity_fn)(void *ctx, const struct vg_entity *e,
                                const char *name);
 int store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
                          store_entity_fn fn, void *ctx);
+/* The same, only entities of KIND (enum vg_entity_kind; 0 = any), in the
+ * order kind, country code, AS number; LIMIT 0 = all. */
+int store_find_entities(struct vg_store *s, const char *q, unsigned kind,
+                        uint32_t limit, store_entity_fn fn, void *ctx);
 
 /* Time range covered by signals, as the first and last bin_start: 0, or
  * -1 if there are none. */
@@ -131,5 +138,19 @@ int store_signal_at(struct vg_store *s, const struct vg_entity *ent,
  * for store_query_entities. */
 int store_query_upstreams(struct vg_store *s, const char *cc,
                           store_entity_fn fn, void *ctx);
+
+/* ---- readers that must answer in time (vigil serve) ----
+ * Every statement run on S from now until MS milliseconds have passed is
+ * interrupted after that (the call fails; store_timed_out says why, and
+ * store_error names the limit).  MS 0 removes the deadline.  Set it before
+ * each request. */
+void store_set_deadline(struct vg_store *s, unsigned ms);
+/* 1 if the deadline interrupted a statement since store_set_deadline. */
+int store_timed_out(const struct vg_store *s);
+
+/* SQLite's data_version of this connection into *V: it changes when
+ * another connection (a writer) has committed since it was last read.
+ * 0 / -1. */
+int store_data_version(struct vg_store *s, uint64_t *v);
 
 #endif

@@ -50,6 +50,7 @@ static const struct command {
 	{"status", cmd_status},
 	{"signals", cmd_signals},
 	{"plot", cmd_plot},
+	{"serve", cmd_serve},
 };
 
 static const struct command *

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store_impl.h"
 #include "vigil/store.h"
@@ -53,6 +54,8 @@ enum {
 	ST_EVID_DEL,
 	ST_EVID_PUT,
 	ST_EVID_GET,
+	ST_ENT_QUERY_KIND,
+	ST_DATA_VERSION,
 	ST_FIXED_N,
 };
 
@@ -136,6 +139,12 @@ static const char *const fixed_sql[ST_FIXED_N] = {
                     "upstream, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_EVID_GET] = "SELECT what, text, asn, upstream, path FROM evidence "
                     "WHERE event_id = ?1 ORDER BY seq",
+    [ST_ENT_QUERY_KIND] = "SELECT kind, cc, asn, name FROM entities "
+                          "WHERE (?3 = 0 OR kind = ?3) AND (?1 IS NULL "
+                          "OR text LIKE ?1 ESCAPE '\\' "
+                          "OR name LIKE ?1 ESCAPE '\\') "
+                          "ORDER BY kind, cc, asn LIMIT ?2",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /*
@@ -152,7 +161,9 @@ static const char *const fixed_sql[ST_FIXED_N] = {
 #define EVQ_ENT_TREE 2
 #define EVQ_N (3 * EVQ_FLAGS)
 
-#define ST_N (ST_FIXED_N + EVQ_N)
+/* Slots: the fixed statements, then the event queries by shape, then the
+ * same shapes counting the matches (store_count_events). */
+#define ST_N (ST_FIXED_N + 2 * EVQ_N)
 
 struct stmt_slot {
 	sqlite3_stmt *st;
@@ -173,6 +184,10 @@ struct vg_store {
 	size_t ents_cap, ents_n; /* cap is a power of two */
 	int64_t last_bin;        /* last bin put in the bins table, or -1 */
 	uint32_t last_bin_len;
+	int64_t deadline_ns;     /* store_set_deadline: CLOCK_MONOTONIC, 0 none */
+	unsigned deadline_ms;
+	int progress_on;         /* the progress handler is installed */
+	int timed_out;           /* the deadline interrupted a statement */
 	char err[256];
 };
 
@@ -193,7 +208,11 @@ set_err(struct vg_store *s, const char *fmt, ...)
 static int
 db_fail(struct vg_store *s, const char *what)
 {
-	set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
+	if (s->timed_out)
+		set_err(s, "%s: the query took longer than %u ms", what,
+		        s->deadline_ms);
+	else
+		set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -208,10 +227,13 @@ store_error(const struct vg_store *s)
 /* ---- prepared statements ---- */
 
 static size_t
-evq_sql(unsigned shape, char *buf, size_t len)
+evq_sql(unsigned shape, int count, char *buf, size_t len)
 {
 	unsigned ent = shape / EVQ_FLAGS, fl = shape % EVQ_FLAGS;
-	int n = snprintf(buf, len, "SELECT " EVENT_COLS "WHERE 1");
+	int n = count ? snprintf(buf, len,
+	                         "SELECT count(*) FROM events e JOIN entities "
+	                         "n ON n.id = e.entity_id WHERE 1")
+	              : snprintf(buf, len, "SELECT " EVENT_COLS "WHERE 1");
 	size_t off = n > 0 ? (size_t)n : 0;
 
 #define ADD(txt)                                                            \
@@ -233,7 +255,8 @@ evq_sql(unsigned shape, char *buf, size_t len)
 		ADD(" AND e.start <= ?5");
 	if (fl & EVQ_OPEN)
 		ADD(" AND e.\"end\" IS NULL");
-	ADD(" ORDER BY e.start DESC, e.id DESC LIMIT ?6 OFFSET ?7");
+	if (!count)
+		ADD(" ORDER BY e.start DESC, e.id DESC LIMIT ?6 OFFSET ?7");
 #undef ADD
 	return off;
 }
@@ -257,8 +280,10 @@ stmt_get(struct vg_store *s, int i)
 	}
 	if (i < ST_FIXED_N)
 		sql = fixed_sql[i];
+	else if (i < ST_FIXED_N + EVQ_N)
+		evq_sql((unsigned)(i - ST_FIXED_N), 0, buf, sizeof(buf));
 	else
-		evq_sql((unsigned)(i - ST_FIXED_N), buf, sizeof(buf));
+		evq_sql((unsigned)(i - ST_FIXED_N - EVQ_N), 1, buf, sizeof(buf));
 	if (sqlite3_prepare_v3(s->db, sql, -1,
 	                       sl->st ? 0 : SQLITE_PREPARE_PERSISTENT, &st,
 	                       NULL) != SQLITE_OK) {
@@ -612,6 +637,28 @@ entity_rows(struct vg_store *s, int i, sqlite3_stmt *st, store_entity_fn fn,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* '%Q%' for LIKE, with LIKE's own wildcards in Q taken literally; malloc'ed,
+ * NULL (out of memory, recorded) on failure. */
+static char *
+like_pattern(struct vg_store *s, const char *q)
+{
+	size_t n = strlen(q), j = 0;
+	char *pat = malloc(2 * n + 3);
+	if (pat == NULL) {
+		set_err(s, "out of memory");
+		return NULL;
+	}
+	pat[j++] = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			pat[j++] = '\\';
+		pat[j++] = q[i];
+	}
+	pat[j++] = '%';
+	pat[j] = '\0';
+	return pat;
+}
+
 int
 store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
                      store_entity_fn fn, void *ctx)
@@ -619,22 +666,8 @@ store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
 	sqlite3_stmt *st;
 	char *pat = NULL;
 
-	if (q) {
-		/* '%q%' with LIKE's own wildcards in Q taken literally */
-		size_t n = strlen(q), j = 0;
-		if ((pat = malloc(2 * n + 3)) == NULL) {
-			set_err(s, "out of memory");
-			return -1;
-		}
-		pat[j++] = '%';
-		for (size_t i = 0; i < n; i++) {
-			if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
-				pat[j++] = '\\';
-			pat[j++] = q[i];
-		}
-		pat[j++] = '%';
-		pat[j] = '\0';
-	}
+	if (q && (pat = like_pattern(s, q)) == NULL)
+		return -1;
 	if ((st = stmt_get(s, ST_ENT_QUERY)) == NULL) {
 		free(pat);
 		return -1;
@@ -644,6 +677,27 @@ store_query_entities(struct vg_store *s, const char *q, uint32_t limit,
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
 	free(pat);
 	return entity_rows(s, ST_ENT_QUERY, st, fn, ctx);
+}
+
+int
+store_find_entities(struct vg_store *s, const char *q, unsigned kind,
+                    uint32_t limit, store_entity_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	char *pat = NULL;
+
+	if (q && (pat = like_pattern(s, q)) == NULL)
+		return -1;
+	if ((st = stmt_get(s, ST_ENT_QUERY_KIND)) == NULL) {
+		free(pat);
+		return -1;
+	}
+	if (pat)
+		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int(st, 3, (int)kind);
+	free(pat);
+	return entity_rows(s, ST_ENT_QUERY_KIND, st, fn, ctx);
 }
 
 int
@@ -1049,16 +1103,19 @@ load_evidence(struct vg_store *s, struct vg_event *ev,
 	return 0;
 }
 
-int
-store_query_events(struct vg_store *s, const struct store_event_query *q,
-                   store_event_fn fn, void *ctx)
+/*
+ * The statement slot for query Q (event rows, or with COUNT their number),
+ * bound and ready to step: 1, 0 if Q names an entity the database does not
+ * know (nothing matches), -1 on error.
+ */
+static int
+evq_prepare(struct vg_store *s, const struct store_event_query *q, int count,
+            int *slot, sqlite3_stmt **out)
 {
-	struct vg_evidence *evbuf = NULL;
-	size_t evcap = 0;
 	unsigned shape = 0;
 	sqlite3_stmt *st;
 	int64_t eid = 0;
-	int rc, slot, failed = 0;
+	int rc;
 
 	if (q->ent) {
 		if (q->ent_prefix_only && q->ent->kind == VG_ENT_COUNTRY) {
@@ -1072,19 +1129,38 @@ store_query_events(struct vg_store *s, const struct store_event_query *q,
 	shape |= (q->kind ? EVQ_KIND : 0) | (q->min_level ? EVQ_LEVEL : 0) |
 	         (q->since ? EVQ_SINCE : 0) | (q->until ? EVQ_UNTIL : 0) |
 	         (q->open_only ? EVQ_OPEN : 0);
-	slot = ST_FIXED_N + (int)shape;
-	if ((st = stmt_get(s, slot)) == NULL)
+	*slot = ST_FIXED_N + (count ? EVQ_N : 0) + (int)shape;
+	if ((st = stmt_get(s, *slot)) == NULL)
 		return -1;
 	if (shape / EVQ_FLAGS == EVQ_ENT_TREE)
 		sqlite3_bind_text(st, 1, q->ent->cc, -1, SQLITE_TRANSIENT);
 	else if (q->ent)
 		sqlite3_bind_int64(st, 1, eid);
+	/* parameters a shape does not use are not bound (SQLITE_RANGE) */
 	sqlite3_bind_int(st, 2, q->kind);
 	sqlite3_bind_int(st, 3, q->min_level);
 	sqlite3_bind_int64(st, 4, q->since);
 	sqlite3_bind_int64(st, 5, q->until);
-	sqlite3_bind_int64(st, 6, q->limit ? (sqlite3_int64)q->limit : -1);
-	sqlite3_bind_int64(st, 7, q->offset);
+	if (!count) {
+		sqlite3_bind_int64(st, 6,
+		                   q->limit ? (sqlite3_int64)q->limit : -1);
+		sqlite3_bind_int64(st, 7, q->offset);
+	}
+	*out = st;
+	return 1;
+}
+
+int
+store_query_events(struct vg_store *s, const struct store_event_query *q,
+                   store_event_fn fn, void *ctx)
+{
+	struct vg_evidence *evbuf = NULL;
+	size_t evcap = 0;
+	sqlite3_stmt *st;
+	int rc, slot, failed = 0;
+
+	if ((rc = evq_prepare(s, q, 0, &slot, &st)) <= 0)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct vg_event ev;
 		row_event(st, &ev);
@@ -1103,6 +1179,25 @@ store_query_events(struct vg_store *s, const struct store_event_query *q,
 	stmt_put(s, slot, st);
 	free(evbuf);
 	return failed ? -1 : 0;
+}
+
+int
+store_count_events(struct vg_store *s, const struct store_event_query *q,
+                   uint64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc, slot;
+
+	*n = 0;
+	if ((rc = evq_prepare(s, q, 1, &slot, &st)) <= 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		db_fail(s, "counting events");
+	stmt_put(s, slot, st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 int
@@ -1144,6 +1239,64 @@ store_event_free(struct vg_event *ev)
 	free(ev->evidence);
 	ev->evidence = NULL;
 	ev->n_evidence = 0;
+}
+
+/* ---- deadlines and change detection ---- */
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* SQLite calls this every STORE_PROGRESS_OPS virtual machine steps; non-zero
+ * interrupts the running statement (SQLITE_INTERRUPT). */
+#define STORE_PROGRESS_OPS 1000
+static int
+on_progress(void *ctx)
+{
+	struct vg_store *s = ctx;
+	if (s->deadline_ns == 0 || mono_ns() < s->deadline_ns)
+		return 0;
+	s->timed_out = 1;
+	return 1;
+}
+
+void
+store_set_deadline(struct vg_store *s, unsigned ms)
+{
+	s->timed_out = 0;
+	s->deadline_ms = ms;
+	s->deadline_ns = ms ? mono_ns() + (int64_t)ms * 1000000 : 0;
+	if (ms && !s->progress_on) {
+		sqlite3_progress_handler(s->db, STORE_PROGRESS_OPS, on_progress,
+		                         s);
+		s->progress_on = 1;
+	}
+}
+
+int
+store_timed_out(const struct vg_store *s)
+{
+	return s->timed_out;
+}
+
+int
+store_data_version(struct vg_store *s, uint64_t *v)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_DATA_VERSION);
+	int rc;
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		db_fail(s, "reading the data version");
+	stmt_put(s, ST_DATA_VERSION, st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* ---- open / close ---- */
