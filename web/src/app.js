@@ -139,7 +139,7 @@
     var from = until - SPANS[span];
     var res = await Promise.all([
       V.api('signals/' + encodeURIComponent(ent), { from: from, until: until }),
-      V.api('events', { entity: ent, limit: 50 })]);
+      V.api('events', { entity: ent, exact: 1, limit: 50 })]);
     var sig = res[0], evs = res[1];
     var s = sig.series;
     var lastIdx = s.t.length - 1;
