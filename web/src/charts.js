@@ -159,6 +159,10 @@
   V.instabilityChart = function (el, sig, opts) {
     opts = opts || {};
     var s = withEnd(trimmed(sig.series), sig.bin_len, false), T = s.t;
+    /* a bin the store has no row for had nothing happen: score 0, not a gap */
+    s.inst_score = (s.inst_score || []).map(function (z, i) {
+      return z === null && s.flaps[i] !== null && s.flaps[i] !== undefined ? 0 : z;
+    });
     var flagged = (s.inst_score || []).map(function (z) { return z !== null && z >= 3 ? z : null; });
     var bars = uPlot.paths.bars;
     var data = [T, s.inst_score, flagged, s.flaps, s.withdrawals];
