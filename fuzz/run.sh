@@ -210,6 +210,13 @@ save("bgp_msg", msg(1, bytes([4, 0x5b, 0xa0, 0, 180, 10, 0, 0, 1,
 save("bgp_msg", msg(3, bytes([6, 2, 11]) + b"maintenance"))
 save("bgp_msg", msg(5, bytes([0, 1, 0, 1])))
 save("bgp_msg", msg(4, b""))
+# HTTP requests of `vigil serve`: a path line, then a query string.
+for req in (b"/api/v1/events\nentity=country%3AKP&kind=outage&from=2014-12-22T16:15Z&until=1419337800&limit=5&offset=2&evidence=0",
+            b"/api/v1/signals/upstream:KP:4837\nfrom=2014-12-22&until=2014-12-23&upstreams=3",
+            b"/api/v1/entities\nsearch=north+korea&kind=country&limit=10",
+            b"/api/v1/status\nat=1419264900", b"/api/v1/events/42\n",
+            b"/js/../app.js\n"):
+    save("http_params", req)
 counts = {k: len(os.listdir(os.path.join(out, k))) for k in sorted(os.listdir(out))}
 print("seeds:", ", ".join("%s %d" % kv for kv in counts.items()))
 EOF

@@ -103,6 +103,7 @@ struct replay {
 	uint64_t bytes_done, bytes_total;
 	time_t last_progress;
 	int tty;
+	uint32_t now; /* time of the element being applied */
 };
 
 /* ---- collector names --------------------------------------------------- */
@@ -195,6 +196,50 @@ on_problem(void *vctx, const struct mrt_problem *p)
 
 /* ---- sink -------------------------------------------------------------- */
 
+/* The metrics snapshot of contract D (served by `vigil serve` at /metrics)
+ * into the meta key "metrics", in the bin's transaction.  Detection lag is
+ * in the data's own time: how far past the end of the bin the element that
+ * closed it was. */
+static int
+put_metrics(struct replay *rp, const struct vg_signal *s, size_t n)
+{
+	struct obs_stats st;
+	struct rib *rib = obs_rib(rp->ob);
+	unsigned up = 0, open = 0;
+	uint32_t end = n ? s[0].bin_start + s[0].bin_len : 0;
+	char buf[2048];
+
+	obs_stats(rp->ob, &st);
+	for (unsigned i = 0; i < rib_npeers(rib); i++)
+		up += rib_peer(rib, i)->up != 0;
+	for (uint32_t i = 0; i < rp->nevents; i++)
+		open += rp->events[i].end == 0;
+	snprintf(buf, sizeof(buf),
+	         "# vigil replay, bin %u\n"
+	         "# TYPE vigil_elements_total counter\n"
+	         "vigil_elements_total %llu\n"
+	         "# TYPE vigil_peers_up gauge\nvigil_peers_up %u\n"
+	         "# TYPE vigil_routes gauge\nvigil_routes %llu\n"
+	         "# TYPE vigil_memory_bytes gauge\n"
+	         "vigil_memory_bytes{subsystem=\"rib\"} %llu\n"
+	         "vigil_memory_bytes{subsystem=\"obs\"} %llu\n"
+	         "vigil_memory_bytes{subsystem=\"queue\"} 0\n"
+	         "# TYPE vigil_queue_depth gauge\nvigil_queue_depth 0\n"
+	         "# TYPE vigil_queue_overflows_total counter\n"
+	         "vigil_queue_overflows_total 0\n"
+	         "# TYPE vigil_events_open gauge\nvigil_events_open %u\n"
+	         "# TYPE vigil_detection_lag_seconds gauge\n"
+	         "vigil_detection_lag_seconds %u\n",
+	         n ? s[0].bin_start : 0, (unsigned long long)st.elems, up,
+	         (unsigned long long)st.rib.routes,
+	         (unsigned long long)(st.rib.bytes_routes +
+	                              st.rib.bytes_prefixes +
+	                              st.rib.bytes_index + st.rib.bytes_paths),
+	         (unsigned long long)st.bytes_obs, open,
+	         rp->now > end ? rp->now - end : 0);
+	return store_set_meta(rp->db, "metrics", buf);
+}
+
 static void
 sink_signals(void *ctx, const struct vg_signal *s, size_t n)
 {
@@ -202,7 +247,8 @@ sink_signals(void *ctx, const struct vg_signal *s, size_t n)
 	if (rp->db == NULL || rp->dberr)
 		return;
 	/* one transaction per bin: entities, events and signals together */
-	if (store_put_signals(rp->db, s, n) < 0 || store_commit(rp->db) < 0 ||
+	if (store_put_signals(rp->db, s, n) < 0 || put_metrics(rp, s, n) < 0 ||
+	    store_commit(rp->db) < 0 ||
 	    store_begin(rp->db) < 0) {
 		fprintf(stderr, "vigil replay: database: %s\n",
 		        store_error(rp->db));
@@ -718,6 +764,7 @@ cmd_replay(int argc, char **argv)
 		}
 		if (best == NULL)
 			break;
+		rp.now = best->cur->time_sec;
 		if (obs_elem(rp.ob, best->collector, best->cur) < 0) {
 			fputs("vigil replay: out of memory\n", stderr);
 			status = EXIT_USAGE;

@@ -503,12 +503,12 @@ do_signals(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o,
 		put_series(o, cells, g.nb, f);
 	}
 	vg_obuf_puts(o, "},\"upstreams\":[");
+	if (r->ent.kind == VG_ENT_COUNTRY &&
+	    (store_query_upstreams(c->s, r->ent.cc, on_upstream, &ups) < 0 ||
+	     ups.oom))
+		goto out;
 	if (r->ent.kind == VG_ENT_COUNTRY && r->upstreams && g.nb) {
 		uint32_t end = g.t0 + (uint32_t)(g.nb - 1) * bl;
-		if (store_query_upstreams(c->s, r->ent.cc, on_upstream, &ups) <
-		        0 ||
-		    ups.oom)
-			goto out;
 		for (size_t i = 0; i < ups.n; i++) {
 			rc = store_signal_at(c->s, &ups.v[i].ent, end,
 			                     &ups.v[i].sig);

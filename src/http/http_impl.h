@@ -98,6 +98,10 @@ int api_parse_query(struct api_req *r, const char *qs, char *err, size_t n);
 /* A text naming the request and its parameters, the same for equal
  * requests: the response cache key.  Returns its length (< N). */
 size_t api_cache_key(const struct api_req *r, char *buf, size_t n);
+/* Does the URL path PATH name a file inside the web directory?  It must
+ * start with '/' and hold no "." or ".." segment, no "//", no backslash or
+ * control character.  1 / 0.  (The server also checks the resolved path.) */
+int http_safe_path(const char *path);
 /* Name of an endpoint for metrics labels ("status", "signals", ...). */
 const char *api_ep_name(enum api_ep ep);
 

@@ -481,3 +481,26 @@ api_cache_key(const struct api_req *r, char *buf, size_t n)
 		return 0;
 	return (size_t)k < n ? (size_t)k : n - 1;
 }
+
+int
+http_safe_path(const char *path)
+{
+	const char *p = path;
+	if (*p != '/')
+		return 0;
+	while (*p) {
+		const char *seg = ++p;
+		size_t n = strcspn(seg, "/");
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		if (n == 0 && seg[0] == '/')
+			return 0; /* "//" */
+		for (size_t i = 0; i < n; i++)
+			if (seg[i] == '\\' || (unsigned char)seg[i] < 0x20 ||
+			    seg[i] == 0x7f)
+				return 0;
+		p = seg + n;
+	}
+	return 1;
+}

@@ -362,30 +362,6 @@ content_type(const char *path)
 	return "application/octet-stream";
 }
 
-/* Does PATH (from the URL) stay inside the web directory?  No "." or ".."
- * segment, no backslash, no empty segment but a trailing one. */
-static int
-safe_path(const char *path)
-{
-	const char *p = path;
-	if (*p != '/')
-		return 0;
-	while (*p) {
-		const char *seg = ++p;
-		size_t n = strcspn(seg, "/");
-		if ((n == 1 && seg[0] == '.') ||
-		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
-			return 0;
-		if (n == 0 && seg[0] == '/')
-			return 0;
-		for (size_t i = 0; i < n; i++)
-			if (seg[i] == '\\' || (unsigned char)seg[i] < 0x20)
-				return 0;
-		p = seg + n;
-	}
-	return 1;
-}
-
 /* Open web_dir + REL if it is a regular file inside web_dir (symlinks
  * resolved); fd or -1. */
 static int
@@ -425,7 +401,7 @@ static_file(struct http_server *srv, const char *url, unsigned *status)
 		return error_response("no dashboard here: start vigil serve "
 		                      "with --web DIR");
 	}
-	if (!safe_path(url) || strlen(url) + 16 > sizeof(rel)) {
+	if (!http_safe_path(url) || strlen(url) + 16 > sizeof(rel)) {
 		*status = 400;
 		return error_response("bad path: '.' and '..' segments, "
 		                      "backslashes and control characters "
