@@ -56,6 +56,10 @@ async function openPage(viewport) {
 // Navigate and wait until the app has rendered the page (body[data-renders]
 // goes up once the page, its charts and its map are drawn).
 async function show(page, hash, view) {
+  if (page.url().startsWith(BASE) && decodeURIComponent(new URL(page.url()).hash) === hash) {
+    await page.waitForFunction((v) => document.body.dataset.view === v, view);
+    return; // already there
+  }
   const before = await page.evaluate(() => +(document.body && document.body.dataset.renders || 0)).catch(() => 0);
   if (page.url().startsWith(BASE)) await page.evaluate((h) => { location.hash = h; }, hash);
   else await page.goto(BASE + hash, { waitUntil: 'load' });
@@ -138,6 +142,16 @@ try {
   ok('map_marks_kp', await page.$('.worldmap .marker.st-outage[data-cc="KP"]') !== null);
   await shot(page, 'overview');
   clean(page, 'overview');
+
+  // Search: a country code finds the country's page.
+  {
+    const r2 = await page.evaluate(() => +document.body.dataset.renders);
+    await page.fill('#search-input', 'KP');
+    await page.press('#search-input', 'Enter');
+    const found = await page.waitForFunction((b) => +document.body.dataset.renders > b && document.body.dataset.view === 'entity',
+      r2, { timeout: 10000 }).then(() => true, () => false);
+    ok('search_finds_country', found && decodeURIComponent(page.url()).endsWith('#/entity/country:KP'), page.url());
+  }
 
   // Entity page: the visibility chart with the outage shaded.
   await show(page, '#/entity/country:KP', 'entity');

@@ -14,6 +14,7 @@
   var renders = 0;
   var current = null;      /* parsed route being shown */
   var latest = null;       /* {t, at: Date.now()} latest bin known */
+  var RANKED_SHOWN = 15;    /* the overview's list, before "show all" */
   var SPANS = { '6h': 6 * 3600, '24h': 86400, '3d': 3 * 86400, '7d': 7 * 86400 };
 
   /* The newest bin in the database: from the live stream, or /status. */
@@ -100,15 +101,16 @@
     var ranked = bad.length ? el('div', { class: 'table-wrap' }, el('table', { class: 'ranked' },
       el('thead', null, el('tr', null, el('th', { text: 'Status' }), el('th', { text: 'Entity' }),
         el('th', { class: 'num', text: 'Visible /24s' }), el('th', { class: 'num', text: 'Severity' }))),
-      el('tbody', null, bad.map(function (r) {
-        return el('tr', { class: 'st-row ' + r.status, dataset: { entity: r.entity } },
+      el('tbody', null, bad.map(function (r, i) {
+        return el('tr', { class: 'st-row ' + r.status + (i >= RANKED_SHOWN ? ' more' : ''), dataset: { entity: r.entity } },
           el('td', { class: 'c-kind' }, V.badge(r.status, r.level)),
           el('td', { class: 'c-ent' }, V.entityLink(r.entity, r.name),
             r.event_id ? el('a', { class: 'evlink', href: '#/event/' + r.event_id, text: 'event #' + r.event_id }) : null),
           el('td', { class: 'num c-vis', 'data-label': '/24s ' }, V.fmtNum(r.v4_units), r.baseline !== null && r.baseline !== undefined ?
             el('span', { class: 'of', text: ' / ' + V.fmtNum(r.baseline, 0) }) : null),
           el('td', { class: 'num c-sev', 'data-label': 'severity ', text: V.fmtNum(r.severity, 2) }));
-      }))))
+      }))), bad.length > RANKED_SHOWN ? el('button', { type: 'button', class: 'btn show-more', text: 'show all ' + bad.length,
+        onclick: function (e) { e.target.closest('.table-wrap').classList.add('all'); e.target.remove(); } }) : null)
       : el('p', { class: 'empty ok', text: 'Nothing is dark or shaking at ' + V.fmtTimeUTC(at) + '.' });
 
     var mapBox = el('div', { class: 'map', id: 'map' });
