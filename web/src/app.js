@@ -25,6 +25,13 @@
     return st.at;
   }
 
+  /* An empty database (a collector that has not stored its first bin yet):
+   * live mode redraws the page when it does. */
+  function noData() {
+    return el('div', { class: 'page nodata' }, card('No data yet', el('p', { class: 'empty',
+      text: 'The database holds no signals yet. This page fills in by itself when the first bin is stored.' })));
+  }
+
   function card(title, body, cls, extra) {
     return el('section', { class: 'card ' + (cls || '') },
       title ? el('div', { class: 'card-head' }, el('h2', { text: title }), extra || null) : null, body);
@@ -89,6 +96,7 @@
     var at = V.parseTime(q.at);
     var st = await V.api('status', { at: at === null ? undefined : at });
     at = st.at;
+    if (at === null || at === undefined) return { node: noData() };
     if (q.at === undefined) latest = { t: st.at, at: Date.now() };
     var evs = await V.api('events', { from: at - 86400, until: at, limit: 30 });
     var rows = st.data || [];
@@ -138,6 +146,7 @@
     var until = V.parseTime(q.until);
     var following = until === null;
     if (following) until = await latestBin();
+    if (until === null || until === undefined) return { node: noData() };
     var from = until - SPANS[span];
     var res = await Promise.all([
       V.api('signals/' + encodeURIComponent(ent), { from: from, until: until }),
