@@ -121,10 +121,10 @@ try {
   }
 
   // The time picker: the middle of the outage.
-  await page.fill('#time-input', new Date(mid * 1000).toISOString().slice(0, 16));
   const r0 = await page.evaluate(() => +document.body.dataset.renders);
+  await page.fill('#time-input', new Date(mid * 1000).toISOString().slice(0, 16));
   await page.click('.timebar button[type=submit]');
-  await page.waitForFunction((b) => +document.body.dataset.renders > b, r0);
+  await page.waitForFunction((b) => +document.body.dataset.renders > b, r0, { timeout: 15000 });
   ok('overview_time_picker', (await page.textContent('.overview .sub')).includes(fmt(mid)),
     await page.textContent('.overview .sub'));
   const ranked = await page.$$eval('table.ranked tbody tr', (a) => a.map((tr) => ({

@@ -87,7 +87,6 @@
     el('button', { type: 'submit', class: 'btn go', text: 'Go' }),
     el('button', { type: 'button', class: 'btn' + (isLatest ? ' on' : ''), text: 'Latest', onclick: function () { onPick(null); } }),
     extra || null);
-    input.addEventListener('change', function () { var v = V.parseTime(input.value); if (v !== null) onPick(v); });
     return form;
   }
 
@@ -279,7 +278,7 @@
           })) : el('p', { class: 'empty', text: '–' })))));
     return { node: page, after: function () {
       var f = ev.kind === 'outage' ? V.visibilityChart : V.instabilityChart;
-      cleanups.push(f(chartBox, sig, { height: 260 }).destroy);
+      cleanups.push(f(chartBox, sig, { height: 260, highlight: ev.id }).destroy);
     } };
   }
 

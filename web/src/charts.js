@@ -64,7 +64,7 @@
   }
 
   /* Event spans over the plot area, re-placed at every draw (zoom, resize). */
-  function spanHook(events, until, kinds) {
+  function spanHook(events, until, kinds, highlight) {
     return function (u) {
       var box = u.over;
       box.querySelectorAll('.span').forEach(function (n) { n.remove(); });
@@ -77,7 +77,8 @@
         var l = Math.max(0, u.valToPos(ev.start, 'x'));
         var r = Math.min(w, u.valToPos(end, 'x'));
         var a = V.el('a', {
-          class: 'span ' + ev.kind + ' ' + ev.level + (ev.end === null || ev.end === undefined ? ' open' : ''),
+          class: 'span ' + ev.kind + ' ' + ev.level + (ev.end === null || ev.end === undefined ? ' open' : '') +
+            (highlight && highlight !== ev.id ? ' dim' : ''),
           href: '#/event/' + ev.id,
           title: ev.kind + ' ' + ev.level + ': ' + V.fmtTime(ev.start) + ' – ' +
             (ev.end ? V.fmtTime(ev.end) : 'ongoing') + ' UTC (' + V.fmtDepth(ev) + ')',
@@ -150,7 +151,7 @@
         axis({ side: 1, size: 48, values: function (u, sp) { return sp.map(function () { return ''; }); },
           grid: { show: false }, ticks: { show: false } })],
       series: series,
-      hooks: { draw: [spanHook(sig.events || [], sig.until, ['outage'])] }
+      hooks: { draw: [spanHook(sig.events || [], sig.until, ['outage'], opts.highlight)] }
     }, data);
   };
 
@@ -190,7 +191,7 @@
           paths: bars({ size: [0.42, 18], align: -1 }), points: { show: false } },
         { label: 'withdrawals', scale: 'n', stroke: css('--muted'), fill: css('--muted-fill'), width: 1,
           paths: bars({ size: [0.42, 18], align: 1 }), points: { show: false } }],
-      hooks: { draw: [spanHook(sig.events || [], sig.until, ['instability'])] }
+      hooks: { draw: [spanHook(sig.events || [], sig.until, ['instability'], opts.highlight)] }
     }, data);
   };
 })();
