@@ -64,7 +64,7 @@ async function show(page, hash, view) {
   if (page.url().startsWith(BASE)) await page.evaluate((h) => { location.hash = h; }, hash);
   else await page.goto(BASE + hash, { waitUntil: 'load' });
   await page.waitForFunction(([b, v]) => +(document.body.dataset.renders || 0) > b && document.body.dataset.view === v,
-    [page.url().startsWith(BASE) ? before : 0, view], { timeout: 15000 });
+    [page.url().startsWith(BASE) ? before : 0, view], { timeout: 30000 });
 }
 
 const clean = (page, name) => {
@@ -209,6 +209,15 @@ try {
   const n = await page.$$eval('table.events tbody tr', (a) => a.length);
   ok('events_page_filters', n >= 1 && await page.$$eval('table.events tbody tr', (a) => a.every((tr) => tr.classList.contains('outage'))), `${n} rows`);
   clean(page, 'events');
+
+  // The other kinds of entity: an origin AS and a country's upstream.
+  for (const [ent, label] of [['asn:131279', 'AS131279'], ['upstream:KP:4837', 'KP via AS4837']]) {
+    await show(page, `#/entity/${ent}`, 'entity');
+    const h1 = await page.textContent('h1');
+    const spans = await page.$$eval('#vis-chart .span.outage', (a) => a.length);
+    ok(`entity_${ent.split(':')[0]}_page`, h1.includes(label) && (ent.startsWith('asn') ? spans >= 1 : true), `${h1}, ${spans} spans`);
+    clean(page, `entity_${ent.split(':')[0]}`);
+  }
   await page.context().close();
 
   // ---- phone ----
