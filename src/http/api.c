@@ -516,7 +516,8 @@ do_signals(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o,
 				goto out;
 			ups.v[i].have = rc;
 		}
-		qsort(ups.v, ups.n, sizeof(*ups.v), up_cmp);
+		if (ups.n > 1)
+			qsort(ups.v, ups.n, sizeof(*ups.v), up_cmp);
 		for (size_t i = 0; i < ups.n && i < r->upstreams; i++) {
 			struct up *u = &ups.v[i];
 			struct vg_entity as = {.kind = VG_ENT_ASN,
@@ -852,7 +853,8 @@ do_status(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o)
 	q.until = sc.at;
 	if (store_query_events(c->s, &q, on_st_event, &sc) < 0 || sc.oom)
 		goto out;
-	qsort(sc.ev, sc.nev, sizeof(*sc.ev), st_ev_cmp);
+	if (sc.nev > 1)
+		qsort(sc.ev, sc.nev, sizeof(*sc.ev), st_ev_cmp);
 	/* the other entities with an event open then */
 	for (size_t i = 0; i < sc.nev; i++) {
 		char name[128];
@@ -877,7 +879,8 @@ do_status(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o)
 		x->ev = st_find(&sc, &x->ent);
 		x->rank = ev_rank(x->ev);
 	}
-	qsort(sc.e, sc.ne, sizeof(*sc.e), st_entry_cmp);
+	if (sc.ne > 1)
+		qsort(sc.e, sc.ne, sizeof(*sc.e), st_entry_cmp);
 
 	vg_obuf_printf(o, "{\"at\":%u,\"bin_len\":%u,\"data\":[", sc.at, bl);
 	for (size_t i = 0; i < sc.ne; i++) {

@@ -284,6 +284,8 @@ static const struct fp *
 fp_find(const struct live *l, uint64_t id)
 {
 	struct fp key = {id, 0};
+	if (l->nfps == 0)
+		return NULL;
 	return bsearch(&key, l->fps, l->nfps, sizeof(*l->fps), fp_cmp);
 }
 
@@ -381,7 +383,8 @@ scan(struct live *l)
 	for (size_t i = 0; i < l->nchanged; i++)
 		send_event(l, l->changed[i]);
 	/* the new generation of fingerprints, sorted for lookups */
-	qsort(l->nfp, l->nnfp, sizeof(*l->nfp), fp_cmp);
+	if (l->nnfp > 1)
+		qsort(l->nfp, l->nnfp, sizeof(*l->nfp), fp_cmp);
 	{
 		struct fp *t = l->fps;
 		size_t tc = l->capfps;
