@@ -39,6 +39,9 @@ const char *store_error(const struct vg_store *s);
  * failed put call is undone whole either way. */
 int store_begin(struct vg_store *s);
 int store_commit(struct vg_store *s);
+/* A read transaction (also on a read-only handle): every query until
+ * store_commit sees the same snapshot, and pays for one read lock.  0/-1. */
+int store_begin_read(struct vg_store *s);
 
 /* Key/value metadata about the run (bin length, inputs, options, ...). */
 int store_set_meta(struct vg_store *s, const char *key, const char *value);
@@ -133,6 +136,12 @@ int store_entity_name(struct vg_store *s, const struct vg_entity *e,
  * SIG), 0 none, -1 error. */
 int store_signal_at(struct vg_store *s, const struct vg_entity *ent,
                     uint32_t at, struct vg_signal *sig);
+
+/* The same, looking no further back than SINCE (bins starting in
+ * [since, at]): what a dense series holds at AT, without searching the
+ * whole history of an entity gone quiet. */
+int store_signal_between(struct vg_store *s, const struct vg_entity *ent,
+                         uint32_t since, uint32_t at, struct vg_signal *sig);
 
 /* The upstream entities of country CC (upstream:CC:*), by AS number; fn as
  * for store_query_entities. */

@@ -46,7 +46,7 @@ static const char serve_usage[] =
     "{\"error\":\"reason\"}.\n"
     "\n"
     "Limits: signals ranges up to 31 days (default the last 24 hours of\n"
-    "the data) and 10000 bins, with up to 50 upstream series (default 10);\n"
+    "the data) and 10000 bins, with up to 50 upstream series (default 5);\n"
     "events pages of up to 500 (default 100), offset up to 1000000;\n"
     "entities up to 1000 (default 50); search text up to 64 bytes.\n"
     "\n"

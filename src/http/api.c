@@ -508,10 +508,15 @@ do_signals(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o,
 	     ups.oom))
 		goto out;
 	if (r->ent.kind == VG_ENT_COUNTRY && r->upstreams && g.nb) {
+		/* Ranked at the last keyframe bin of the range: the detector
+		 * writes every entity's row there (every KEYFRAME_BINS bins),
+		 * so it is one lookup per upstream, not a search back through
+		 * the bins of each (a big country has hundreds) */
 		uint32_t end = g.t0 + (uint32_t)(g.nb - 1) * bl;
+		uint32_t kf = end / bl / API_KEYFRAME_BINS * API_KEYFRAME_BINS * bl;
 		for (size_t i = 0; i < ups.n; i++) {
-			rc = store_signal_at(c->s, &ups.v[i].ent, end,
-			                     &ups.v[i].sig);
+			rc = store_signal_between(c->s, &ups.v[i].ent, kf, kf,
+			                          &ups.v[i].sig);
 			if (rc < 0)
 				goto out;
 			ups.v[i].have = rc;
@@ -872,10 +877,12 @@ do_status(struct api_ctx *c, const struct api_req *r, struct vg_obuf *o)
 	(void)ncountries;
 	for (size_t i = 0; i < sc.ne; i++) {
 		struct st_entry *x = &sc.e[i];
-		int rc = store_signal_at(c->s, &x->ent, sc.at, &x->sig);
+		int rc = store_signal_between(c->s, &x->ent,
+		                              sc.at >= hold ? sc.at - hold + 1 : 0,
+		                              sc.at, &x->sig);
 		if (rc < 0)
 			goto out;
-		x->have = rc == 1 && sc.at < (uint64_t)x->sig.bin_start + hold;
+		x->have = rc == 1;
 		x->ev = st_find(&sc, &x->ent);
 		x->rank = ev_rank(x->ev);
 	}

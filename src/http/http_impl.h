@@ -32,10 +32,13 @@
 #define API_RANGE_MAX (31u * 86400u)  /* signals: until - from */
 #define API_RANGE_DEFAULT 86400u      /* signals: without from/until */
 #define API_BINS_MAX 10000u           /* signals: bins in the range */
-#define API_UPSTREAMS 10              /* default signals?upstreams= */
+#define API_UPSTREAMS 5               /* default signals?upstreams= */
 #define API_UPSTREAMS_MAX 50
 #define API_STATUS_OTHERS_MAX 1000    /* non-country entries of status */
 #define API_URL_MAX 2048              /* longest path accepted */
+/* Every entity has a signal row every this many bins (the detector's
+ * KEYFRAME_BINS, src/detect/detector.c): upstreams are ranked there. */
+#define API_KEYFRAME_BINS 12
 
 enum api_ep {
 	EP_NONE,

@@ -141,7 +141,7 @@ cache_unlink(struct cache *c, struct centry *e)
 		e->next->prev = e->prev;
 	else
 		c->tail = e->prev;
-	c->bytes -= e->len + strlen(e->key) + sizeof(*e);
+	c->bytes -= e->len + strlen(e->key) + 1 + sizeof(*e);
 	c->n--;
 	free(e->key);
 	free(e->body);
@@ -458,7 +458,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	vg_obuf_puts(&o, "# HELP vigil_http_requests_total HTTP requests "
 	                 "answered, by endpoint and status code.\n"
 	                 "# TYPE vigil_http_requests_total counter\n");
-	for (int e = 1; e < EP_N; e++)
+	for (int e = 0; e < EP_N; e++)
 		for (size_t k = 0; k < NCODES; k++) {
 			unsigned long long v = atomic_load(&m->req[e][k]);
 			if (v == 0 && codes[k] != 200)
@@ -479,7 +479,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	vg_obuf_puts(&o, "# HELP vigil_http_errors_total Requests answered "
 	                 "with a 4xx or 5xx status, by endpoint and class.\n"
 	                 "# TYPE vigil_http_errors_total counter\n");
-	for (int e = 1; e < EP_N; e++) {
+	for (int e = 0; e < EP_N; e++) {
 		unsigned long long c4 = 0, c5 = 0;
 		for (size_t k = 0; k < NCODES; k++) {
 			unsigned long long v = atomic_load(&m->req[e][k]);
@@ -499,7 +499,7 @@ metrics_page(struct http_server *srv, unsigned *status)
 	                 "build an answer, by endpoint.\n"
 	                 "# TYPE vigil_http_request_duration_seconds "
 	                 "histogram\n");
-	for (int e = 1; e < EP_N; e++) {
+	for (int e = 0; e < EP_N; e++) {
 		unsigned long long cum = 0;
 		for (size_t b = 0; b <= NBUCKETS; b++) {
 			cum += atomic_load(&m->hist[e][b]);
@@ -693,8 +693,17 @@ api_answer(struct http_server *srv, struct MHD_Connection *conn,
 	ctx.s = s;
 	ctx.event_json = srv->o.event_json;
 	store_set_deadline(s, srv->o.timeout_ms);
+	/* one snapshot (and one read lock) for all the queries of the answer */
+	if (store_begin_read(s) < 0) {
+		vg_obuf_destroy(&o);
+		snprintf(err, sizeof(err), "database: %s", store_error(s));
+		*status = store_timed_out(s) ? 503 : 500;
+		store_set_deadline(s, 0);
+		return error_response(err);
+	}
 	rc = api_handle(&ctx, r, &o, err, sizeof(err));
 	store_set_deadline(s, 0);
+	store_commit(s); /* ends the read: nothing to write */
 	if (rc == 503)
 		atomic_fetch_add(&srv->m.timeouts, 1);
 	if (rc == 400 || rc >= 500) {
@@ -725,6 +734,20 @@ count(struct http_server *srv, enum api_ep ep, unsigned status,
 	atomic_fetch_add(&srv->m.sum_ns[ep], ns);
 }
 
+/* S with control characters, quotes and backslashes as '?', cut to N. */
+static void
+log_text(const char *s, char *out, size_t n)
+{
+	size_t j = 0;
+	for (; *s && j + 1 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[j++] = c < 0x20 || c == 0x7f || c == '"' || c == '\\'
+		               ? '?'
+		               : (char)c;
+	}
+	out[j] = '\0';
+}
+
 static void
 log_request(struct http_server *srv, struct MHD_Connection *conn,
             const char *method, const char *url, unsigned status,
@@ -747,11 +770,15 @@ log_request(struct http_server *srv, struct MHD_Connection *conn,
 			          &((const struct sockaddr_in6 *)sa)->sin6_addr,
 			          addr, sizeof(addr));
 	}
+	char path[256], meth[16];
 	gmtime_r(&now, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* the path as the client sent it, made safe for a one-line log */
+	log_text(url, path, sizeof(path));
+	log_text(method, meth, sizeof(meth));
 	fprintf(srv->o.log, "%s client=%s method=%s path=\"%s\" status=%u "
 	                    "ms=%.3f\n",
-	        t, addr, method, url, status, (double)ns / 1e6);
+	        t, addr, meth, path, status, (double)ns / 1e6);
 	fflush(srv->o.log);
 }
 
@@ -771,12 +798,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	(void)upload;
-	if (*con_cls == NULL) {
+	if (*con_cls == NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
 		/* headers are in; answer once the whole request is (answering
 		 * earlier makes libmicrohttpd close the connection) */
 		*con_cls = srv;
 		return MHD_YES;
 	}
+	/* other methods are answered at once (405), their body unread: the
+	 * connection is closed after the answer */
 	if (*upload_size) {
 		*upload_size = 0; /* a body we do not read */
 		return MHD_YES;

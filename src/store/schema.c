@@ -50,6 +50,8 @@ const char store_schema_sql[] =
     "\t                                       -- upstream AS's name; '' unknown\n"
     ");\n"
     "CREATE INDEX IF NOT EXISTS entities_by_cc ON entities (cc, kind);\n"
+    "-- Listings by kind (every country for a map) without reading every AS.\n"
+    "CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);\n"
     "\n"
     "-- Time bins that hold signals (one row per bin): the covered time range,\n"
     "-- and the driver of per-entity signal reads (see signals).  Every\n"

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS entities (
 	                                       -- upstream AS's name; '' unknown
 );
 CREATE INDEX IF NOT EXISTS entities_by_cc ON entities (cc, kind);
+-- Listings by kind (every country for a map) without reading every AS.
+CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);
 
 -- Time bins that hold signals (one row per bin): the covered time range,
 -- and the driver of per-entity signal reads (see signals).  Every

