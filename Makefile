@@ -32,8 +32,16 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HDRS     := $(wildcard include/vigil/*.h src/*/*.h tests/unit/*.h)
 
-.PHONY: all test check fuzz bench clean format
-all: $(BUILD)/vigil $(TEST_BIN)
+.PHONY: all test check fuzz bench clean format web
+all: $(BUILD)/vigil $(TEST_BIN) web
+
+# The web dashboard (web/src plus the library files it loads, taken from
+# web/node_modules, which scripts/setup.sh fills with `npm ci`), into
+# $(BUILD)/web, where `vigil serve` looks by default.
+WEB_SRC := $(wildcard web/src/*) web/build.sh web/package-lock.json
+web: $(BUILD)/web/index.html
+$(BUILD)/web/index.html: $(WEB_SRC)
+	web/build.sh $(abspath $(BUILD)/web)
 
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

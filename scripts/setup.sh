@@ -26,3 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The dashboard's libraries (vendored into build/web by make) and the
+# browser test's driver, from the npm registry, as pinned in
+# web/package-lock.json.
+if [ ! -d "$(dirname "$0")/../web/node_modules" ]; then
+	echo "setup: npm ci in web/" >&2
+	(cd "$(dirname "$0")/../web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
