@@ -27,6 +27,7 @@ static const char usage[] =
     "  plot      an entity's visibility and events as an SVG chart\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
     "            with scripted outages, flaps and session drops\n"
+    "  bmp-listen  accept BMP feeds from routers and print them like dump\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -50,6 +51,7 @@ static const struct command {
 	{"status", cmd_status},
 	{"signals", cmd_signals},
 	{"plot", cmd_plot},
+	{"bmp-listen", cmd_bmp_listen},
 };
 
 static const struct command *
