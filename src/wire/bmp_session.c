@@ -616,8 +616,8 @@ bmp_session_next(struct bmp_session *s, const struct bmp_msg **out)
 			struct vg_problem pr = {.err = VG_ERR_MALFORMED,
 			                        .action = VG_ACT_SESSION_RESET};
 			snprintf(pr.msg, sizeof(pr.msg),
-			         "stream cannot be framed past this point; %zu "
-			         "bytes dropped, session closed", left);
+			         "stream cannot be framed past this point: the "
+			         "rest is dropped and the session closed");
 			report(s, s->index, s->msg_off, s->msg.type, &pr);
 			s->failed = 1;
 			s->start = s->end;
