@@ -49,6 +49,8 @@ Representation differences normalised (and nothing else):
     keeps them raw in unknown_attrs, decoded here (AIGP TLV 1, Prefix-SID
     label index TLV 1);
   - counters: pmacct one line per counter, vigil one object per message.
+Every line pmacct printed is compared except its own markers (log_init,
+dump_init, dump_close) and the Initiation it repeats in a table dump.
 Fields pmacct prints that the BMP stream does not carry (seq, writer_id,
 timestamp_arrival, bmp_router_port, label, tag, peer_tcp_port, the
 internal/delete and dump lines' timestamps, which are pmacct's own clock)
@@ -480,6 +482,7 @@ def main(argv):
             compare("%s_rib_dump_peers" % tag,
                     [(k[:3], k[3]) for k in vpeers], pdump_peers)
             totals["rib_dump"] += len(pdump)
+            totals["rib_dump_peers"] += len(pdump_peers)
     print("# %s: pmacct records compared: %s" % (
         cname, ", ".join("%s %d" % kv for kv in sorted(totals.items()))))
     return 1 if failures else 0
