@@ -46,7 +46,8 @@ static const char bmp_listen_usage[] =
     "  vigil: ROUTER: BMP message N at byte OFFSET (TYPE): what; what was done\n"
     "A stream that cannot be framed (bad version, impossible length) is\n"
     "closed; a malformed message is skipped; malformed BGP attributes follow\n"
-    "RFC 7606.  SIGINT or SIGTERM stops the listener; output is flushed.\n"
+    "RFC 7606.  Output is flushed at least every 100 ms; SIGINT or SIGTERM\n"
+    "stops the listener.\n"
     "\n"
     "Exit status: 0; 1 if some stream had problems; 2 usage or socket error.\n";
 
@@ -131,6 +132,15 @@ on_router(void *vctx, const char *router, int up,
 	        (unsigned long long)st->elems, (unsigned long long)st->problems);
 	if (c->exit_after > 0 && ++c->closed >= c->exit_after)
 		event_base_loopbreak(c->base);
+}
+
+/* Live output: what was decoded goes out within 100 ms. */
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct bl_ctx *c = arg;
+	if (c->out.len)
+		vg_obuf_flush(&c->out);
 }
 
 static void
@@ -221,8 +231,11 @@ cmd_bmp_listen(int argc, char **argv)
 	bmp_listener_all_safi(l, !unicast_only);
 	struct event *sint = evsignal_new(c.base, SIGINT, on_signal, c.base);
 	struct event *sterm = evsignal_new(c.base, SIGTERM, on_signal, c.base);
+	struct event *flush = event_new(c.base, -1, EV_PERSIST, on_flush, &c);
+	struct timeval tick = {0, 100000};
 	event_add(sint, NULL);
 	event_add(sterm, NULL);
+	event_add(flush, &tick);
 	fprintf(stderr, "vigil: listening for BMP on %s port %u\n", argv[optind],
 	        bmp_listener_port(l));
 	if (port_file) {
@@ -238,6 +251,7 @@ cmd_bmp_listen(int argc, char **argv)
 	bmp_listener_free(l);
 	event_free(sint);
 	event_free(sterm);
+	event_free(flush);
 	event_base_free(c.base);
 	status = c.problems ? EXIT_PROBLEMS : EXIT_CLEAN;
 	if (vg_obuf_flush(&c.out) < 0)
