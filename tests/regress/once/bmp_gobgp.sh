@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # A live BMP feed from a real router: GoBGP (gobgpd, Debian) monitors its
 # session with a second GoBGP that announces and withdraws routes, and sends
-# BMP (pre-policy Adj-RIB-In) to `vigil bmp-listen` on loopback.  vigil must
-# show the Initiation, the Peer Up of 127.0.0.6 (AS 65006) with both OPENs,
-# the announced IPv4 and IPv6 routes with their AS paths, the withdrawal,
+# BMP (pre-policy Adj-RIB-In) to `vigil bmp-listen` on loopback.  The BGP
+# session negotiates ADD-PATH (router receive, speaker send), which the BMP
+# stream does not flag anywhere but in the two OPENs of the Peer Up.  vigil
+# must show the Initiation, the Peer Up of 127.0.0.6 (AS 65006) with both
+# OPENs, the announced IPv4 and IPv6 routes with their AS paths and path ids
+# (ADD-PATH inferred from the Peer Up), the withdrawal,
 # and the Peer Down when the speaker stops; then the router's disconnect.
 # Everything runs on 127.0.0.0/8 with free ports; every daemon is killed on
 # exit.
@@ -52,6 +55,8 @@ cat >"$T/router.toml" <<EOT
     peer-as = 65006
   [neighbors.transport.config]
     passive-mode = true
+  [neighbors.add-paths.config]
+    receive = true
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
@@ -73,6 +78,8 @@ cat >"$T/speaker.toml" <<EOT
     remote-port = $BGP_PORT
   [neighbors.timers.config]
     connect-retry = 2
+  [neighbors.add-paths.config]
+    send-max = 4
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
@@ -107,13 +114,13 @@ check() { # name, pattern, seconds
 	fi
 }
 check initiation '"msg":"initiation"' 20
-check peer_up '"type":"state","timestamp":[0-9]*,.*"peer":"127.0.0.6","peer_asn":65006,"old_state":"Idle","new_state":"Established".*"msg":"peer_up".*"recv_open":{"asn":65006,"bgp_id":"127.0.0.6"' 60
+check peer_up '"type":"state","timestamp":[0-9]*,.*"peer":"127.0.0.6","peer_asn":65006,"old_state":"Idle","new_state":"Established".*"msg":"peer_up".*"sent_open":{"asn":65000,.*"add_path":\["1/1/receive","2/1/receive"\]},"recv_open":{"asn":65006,"bgp_id":"127.0.0.6",.*"add_path":\["1/1/send","2/1/send"\]}' 60
 gobgp -p "$API_S" global rib add 175.45.176.0/24 nexthop 10.255.0.6 aspath 64500,131279 origin igp -a ipv4 >/dev/null
 gobgp -p "$API_S" global rib add 2001:db8:175::/48 nexthop 2001:db8:ffff::6 aspath 64500,131279 -a ipv6 >/dev/null
-check announce_v4 '"type":"announce",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"175.45.176.0/24","as_path":"65006 64500 131279","origin_asn":131279,"origin":"IGP","next_hop":"10.255.0.6"' 30
-check announce_v6 '"type":"announce",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"2001:db8:175::/48","as_path":"65006 64500 131279"' 30
+check announce_v4 '"type":"announce",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"175.45.176.0/24","path_id":1,"as_path":"65006 64500 131279","origin_asn":131279,"origin":"IGP","next_hop":"10.255.0.6"' 30
+check announce_v6 '"type":"announce",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"2001:db8:175::/48","path_id":1,"as_path":"65006 64500 131279"' 30
 gobgp -p "$API_S" global rib del 175.45.176.0/24 -a ipv4 >/dev/null
-check withdraw '"type":"withdraw",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"175.45.176.0/24"' 30
+check withdraw '"type":"withdraw",.*"peer":"127.0.0.6","peer_asn":65006,"prefix":"175.45.176.0/24","path_id":1,' 30
 kill "$spid"
 check peer_down '"type":"state",.*"peer":"127.0.0.6","peer_asn":65006,"old_state":"Established","new_state":"Idle".*"msg":"peer_down","index":[0-9]*,.*"reason":[1-5]' 60
 kill "$rpid"
