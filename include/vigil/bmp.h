@@ -330,7 +330,8 @@ typedef void (*bmp_msg_fn)(void *ctx, const char *router,
  * read callback; while they run, no more is read from that router, and a
  * router the callbacks cannot keep up with is slowed by TCP flow control
  * (the read buffer of each connection is bounded by watermarks), never
- * dropped.  Returns NULL with ERR on failure.
+ * dropped.  Callbacks may call bmp_listener_pause() and the setters, but
+ * must not free the listener.  Returns NULL with ERR on failure.
  */
 struct bmp_listener *bmp_listener_new(struct event_base *base,
                                       const char *addr, uint16_t port,
