@@ -351,6 +351,17 @@ peer_up(struct bmp_session *s, const struct bmp_msg *m)
 	 * router's (RFC 7854 4.10) */
 	p->ap_in = ap_negotiated(&m->rcvd, &m->sent);
 	p->ap_out = ap_negotiated(&m->sent, &m->rcvd);
+	if (m->peer.type == BMP_PEER_LOC_RIB) {
+		/* RFC 9069 5.1: a Loc-RIB Peer Up carries a made-up OPEN (the
+		 * same one twice); an ADD-PATH capability in it, whatever its
+		 * mode, says the Loc-RIB routes carry path ids. */
+		for (unsigned i = 0; i < m->rcvd.n_addpath; i++)
+			p->ap_in |= ap_bit(m->rcvd.addpath[i].afi,
+			                   m->rcvd.addpath[i].safi);
+		for (unsigned i = 0; i < m->sent.n_addpath; i++)
+			p->ap_in |= ap_bit(m->sent.addpath[i].afi,
+			                   m->sent.addpath[i].safi);
+	}
 }
 
 static void

@@ -116,13 +116,15 @@ open_msg(struct mb *m, uint32_t asn, int as4, int ap_mode)
 	m->n += (size_t)n;
 }
 
+static uint8_t peer_type_next; /* peer type of the next built message */
+
 static void
 peer_up_msg(struct mb *m, uint8_t flags, uint32_t ip4, uint32_t asn,
             int sent_ap, int rcvd_ap, int as4)
 {
 	uint8_t local[16] = {0};
 	size_t at = msg_start(m, BMP_PEER_UP);
-	peer_hdr(m, 0, flags, 0, ip4, asn, 1000);
+	peer_hdr(m, peer_type_next, flags, 0, ip4, asn, 1000);
 	local[12] = 192;
 	local[15] = 1;
 	put(m, local, 16);
@@ -172,7 +174,7 @@ rm_msg(struct mb *m, uint8_t flags, uint32_t ip4, uint32_t asn, int addpath,
 	u.attrs = &as;
 	u.flags = (addpath ? BGP_ENC_ADDPATH : 0) | (as2 ? BGP_ENC_AS2 : 0);
 	size_t at = msg_start(m, BMP_ROUTE_MONITORING);
-	peer_hdr(m, 0, flags, 0, ip4, asn, 2000);
+	peer_hdr(m, peer_type_next, flags, 0, ip4, asn, 2000);
 	int k = bgp_update_encode(m->b + m->n, 4096, &u);
 	CHECK(k > 0);
 	m->n += (size_t)k;
@@ -298,6 +300,22 @@ bmp_addpath_from_peer_up(void)
 	CHECK_EQ_INT(count(&g3, "\"type\":\"announce\""), 2);
 	bmp_session_free(s);
 	got_free(&g3);
+
+	/* Loc-RIB (RFC 9069): the same made-up OPEN twice, ADD-PATH "send"
+	 * in it: the routes carry path ids */
+	struct mb m4 = {.n = 0};
+	struct got g4 = {0};
+	peer_type_next = BMP_PEER_LOC_RIB;
+	peer_up_msg(&m4, 0, 0, 65000, 2, 2, 1);
+	rm_msg(&m4, 0, 0, 65000, 1, 0, 2);
+	peer_type_next = 0;
+	s = decode_all(m4.b, m4.n, &g4);
+	CHECK_EQ_INT(g4.problems, 0);
+	CHECK_EQ_INT(count(&g4, "\"peer_type\":\"loc_rib\""), 3);
+	CHECK_EQ_INT(count(&g4, "\"path_id\":100"), 1);
+	CHECK_EQ_INT(count(&g4, "\"path_id\":101"), 1);
+	bmp_session_free(s);
+	got_free(&g4);
 }
 
 static void
