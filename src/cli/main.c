@@ -30,6 +30,7 @@ static const char usage[] =
     "            delegation files) for collectors and a time range\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
     "            with scripted outages, flaps and session drops\n"
+    "  bmp-listen  accept BMP feeds from routers and print them like dump\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -55,6 +56,7 @@ static const struct command {
 	{"plot", cmd_plot},
 	{"fetch", cmd_fetch},
 	{"serve", cmd_serve},
+	{"bmp-listen", cmd_bmp_listen},
 };
 
 static const struct command *
