@@ -18,7 +18,8 @@
  * withdrawal, or withdrawn within one of its announcement), each counted
  * once however many peers saw it, so one prefix's path exploration across
  * forty peers is one, not a hundred.  A bin is flagged when at least
- * inst_min prefixes and inst_share of the entity's prefixes are unstable,
+ * inst_min prefixes and inst_share of the entity's visible prefixes (it
+ * must have some) are unstable,
  * more than twice the 95th percentile of its history, and its robust z
  * score (median, MAD floored at sqrt(median) as counts are Poisson-like)
  * reaches inst_score;
@@ -484,12 +485,18 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 			spread = pois;
 		score = (x - d->imed) / spread;
 	}
-	double size = e->npfx > x ? e->npfx : x;
+	/* The share is of the entity's visible prefixes (now or at the end
+	 * of the last bin, as a flapping entity may close a bin with its
+	 * routes withdrawn).  An entity with nothing visible has no size to
+	 * judge a share of: with no full-feed peers (an archive of updates
+	 * only, or of peers with partial tables) nothing is flagged, which
+	 * is what keeps a day of ordinary churn quiet. */
+	double size = e->npfx > e->last_emit_npfx ? e->npfx : e->last_emit_npfx;
 	/* and clearly above the entity's own busy bins: an entity that
 	 * churns now and then is not flagged for churning again */
-	int flagged = ready && x >= o->inst_min && score >= o->inst_score &&
-	              x >= o->inst_share * size && x > 2 * d->ip95 &&
-	              !suppress;
+	int flagged = ready && size > 0 && x >= o->inst_min &&
+	              score >= o->inst_score && x >= o->inst_share * size &&
+	              x > 2 * d->ip95 && !suppress;
 	d->flagged_now = (uint8_t)flagged;
 	if (flagged) {
 		d->quiet = 0;
