@@ -43,7 +43,7 @@ wait_for() { # SECONDS PYTHON-EXPR: until status() prints True
 wait_log() { # SECONDS REGEX
 	local end=$((SECONDS + $1))
 	while [ $SECONDS -lt $end ]; do
-		grep -qE "$2" "$T/log" && return 0
+		grep -qE "$2" "$T/log" 2>/dev/null && return 0
 		sleep 0.2
 	done
 	return 1
