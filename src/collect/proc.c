@@ -55,6 +55,7 @@ struct proc {
 	time_t last_metrics;
 	uint32_t last_elem_time;
 	uint32_t detect_lag;
+	uint32_t gen;           /* attrs_gen across the per-chunk readers */
 	/* stats */
 	atomic_uint_fast64_t elements;
 	atomic_uint events_open;
@@ -519,8 +520,22 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		return;
 	}
 	struct rib *rib = obs_rib(pr->ob);
+	uint32_t last_gen = 0;
+	int first = 1;
 	while (mrt_reader_next_elem(r, &e) > 0) {
 		struct cpeer *p = slot_of(pr, e);
+		/* Each chunk has its own reader, whose attrs_gen starts again
+		 * and whose attrs may sit where the last one's did: renumber,
+		 * or the routing state's per-attributes cache would take one
+		 * chunk's path for another's. */
+		struct vg_elem ce = *e;
+		if (first || e->attrs_gen != last_gen) {
+			pr->gen++;
+			last_gen = e->attrs_gen;
+			first = 0;
+		}
+		ce.attrs_gen = pr->gen;
+		e = &ce;
 		if (obs_elem(pr->ob, pr->cfg.collector, e) < 0) {
 			clog_printf("event=error error=\"out of memory\"");
 			break;
