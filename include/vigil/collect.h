@@ -57,6 +57,8 @@ struct collect_cfg {
 	char *geo[COLLECT_MAX_GEO];
 	unsigned ngeo;
 	size_t queue_bytes;       /* queue bound, default 64 MiB */
+	uint32_t debug_delay_ms;  /* testing aid: processing sleeps this long
+	                             per 100 KiB of records (backpressure) */
 	struct obs_opts obs;      /* bin, thresholds */
 	struct collect_peer_cfg *peers;
 	unsigned npeers;

@@ -216,10 +216,20 @@ directive(struct collect_cfg *c, struct cfgctx *x, char **w, unsigned n)
 	} else if (strcmp(k, "peer") == 0) {
 		return get_peer(c, x, w, n);
 	} else if (strcmp(k, "queue-size") == 0) {
+		/* MiB, or KiB with a K suffix (small queues for tests) */
 		NEED(2);
-		if (get_u32(x, "queue-size (MiB)", w[1], 1, 65536, &v) < 0)
+		size_t l = strlen(w[1]);
+		int kib = l > 1 && (w[1][l - 1] == 'K' || w[1][l - 1] == 'k');
+		if (kib)
+			w[1][l - 1] = 0;
+		if (get_u32(x, kib ? "queue-size (KiB)" : "queue-size (MiB)",
+		            w[1], kib ? 64 : 1, kib ? 67108864 : 65536, &v) < 0)
 			return -1;
-		c->queue_bytes = (size_t)v << 20;
+		c->queue_bytes = (size_t)v << (kib ? 10 : 20);
+	} else if (strcmp(k, "debug-process-delay") == 0) {
+		NEED(2);
+		return get_u32(x, "debug-process-delay (ms)", w[1], 0, 10000,
+		               &c->debug_delay_ms);
 	} else if (strcmp(k, "full-feed-v4") == 0) {
 		NEED(2);
 		return get_u32(x, k, w[1], 1, UINT32_MAX, &c->obs.rib.full_v4);

@@ -607,6 +607,14 @@ proc_main(void *arg)
 		int closed;
 		struct cq_chunk *c = cq_pop(pr->q, 500, &closed);
 		if (c) {
+			if (pr->cfg.debug_delay_ms) {
+				/* per 100 KiB, as real work costs per byte */
+				uint64_t ns = (uint64_t)pr->cfg.debug_delay_ms *
+				              1000000u * c->len / (100u << 10);
+				struct timespec ts = {(time_t)(ns / 1000000000u),
+				                      (long)(ns % 1000000000u)};
+				nanosleep(&ts, NULL);
+			}
 			if (pr->cfg.archive[0])
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);

@@ -72,6 +72,7 @@ peer 127.0.0.2 as 65002 name ris
 peer 127.0.0.3 as 65003 name silent
 peer 127.0.0.4 as 65004
 peer 127.0.0.6 as 4200000006 name ap add-path
+peer 127.0.0.7 as 65007 name gr
 $1
 EOF
 }
@@ -129,6 +130,20 @@ check addpath_session [ $? -eq 0 ]
 check addpath_logged grep -q 'peer=127.0.0.6 as=4200000006 name=ap event=established .*add-path=ipv4,ipv6' "$T/log"
 check addpath_routes wait_for 5 'p["127.0.0.6"]["routes_v4"] == 1'
 
+# graceful restart (RFC 4724): the TCP connection drops without a
+# NOTIFICATION; the routes stay, stale, until the restart time (3 s) ends
+$PEER 127.0.0.7 "$PORT" 65007 "open gr=3; established; announce 192.0.2.128/25 65007,64502; sleep 1.5; close" 2>"$T/p7.err"
+check gr_session [ $? -eq 0 ]
+check gr_logged wait_log 5 'peer=127.0.0.7 as=65007 name=gr event=session-down state=Idle graceful-restart=yes restart_time=3'
+check gr_routes_kept_stale wait_for 3 'p["127.0.0.7"]["stale"] and p["127.0.0.7"]["routes_v4"] == 1'
+check gr_restart_time_ends wait_log 6 'peer=127.0.0.7 as=65007 name=gr event=graceful-restart-end reason="restart time ran out"'
+check gr_not_stale_after wait_for 3 'not p["127.0.0.7"]["stale"]'
+# back within the restart time: the old session ends when the new one starts
+$PEER 127.0.0.7 "$PORT" 65007 "open gr=30; established; sleep 0.5; close" 2>>"$T/p7.err"
+$PEER 127.0.0.7 "$PORT" 65007 "open gr=30; established; announce 192.0.2.128/25 65007,64502; sleep 1" 2>>"$T/p7.err"
+check gr_reconnect [ $? -eq 0 ]
+check gr_reconnect_logged wait_log 5 'peer=127.0.0.7 as=65007 name=gr event=graceful-restart-end reason="the peer reconnected"'
+
 # SIGHUP: a new peer appears, peer .4 goes
 write_conf "peer 127.0.0.5 as 65005 name new"
 sed -i '/^peer 127.0.0.4/d' "$T/c.conf"
@@ -167,6 +182,21 @@ check archive_has_withdrawal grep -q '|W|127.0.0.2|65002|175.45.177.0/24$' "$T/v
 check archive_taw_withdrawal grep -q '|W|127.0.0.2|65002|198.51.100.0/24$' "$T/vigil.m"
 check archive_addpath grep -q '^BGP4MP_ET_AP|.*|A|127.0.0.6|4200000006|192.0.2.0/24|1|4200000006 64501|' "$T/vigil.m"
 check archive_states grep -q '|STATE|127.0.0.2|65002|6|1$' "$T/vigil.m"
+# the GR session's end is recorded when the restart time ran out, ~3 s
+# after its last UPDATE
+python3 - "$T/vigil.m" <<'PY' && ok archive_gr_state_delayed || bad archive_gr_state_delayed
+import sys
+ann = down = None
+for l in open(sys.argv[1]):
+    f = l.split("|")
+    if f[3] != "127.0.0.7":
+        continue
+    if f[2] == "A" and ann is None:
+        ann = float(f[1])
+    if f[2] == "STATE" and f[5] == "6" and f[6].strip() == "1" and down is None:
+        down = float(f[1])
+sys.exit(0 if ann and down and 4.0 <= down - ann <= 6.5 else 1)
+PY
 check archive_v6 grep -q '|A|127.0.0.2|65002|2001:db8:1::/48|64500 131279|' "$T/vigil.m"
 
 # a replay of the archive gives what the live run stored

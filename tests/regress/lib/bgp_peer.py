@@ -21,6 +21,7 @@ from the command line, run in order:
   expect-notify CODE SUB [TIMEOUT]   wait until the collector sends it
   expect-closed [TIMEOUT]  wait until the collector closes the session
   close                  close the TCP connection without NOTIFICATION
+  max-ka-gap S           fail if the collector's KEEPALIVEs ever paused > S s
   write-count FILE       write "routes sent" to FILE
 
 Exit status 0 if every step succeeded; a failed step prints why and exits 1.
@@ -139,8 +140,10 @@ class Peer:
         self.sock.settimeout(10)
         self.sock.connect((dst, port))
         self.sock.settimeout(None)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()    # self.got
+        self.slock = threading.Lock()   # the socket's sending side
         self.got = []          # (type, body)
+        self.ka_times = []     # when each KEEPALIVE from the collector came
         self.closed = False
         self.keepalive = True
         self.hold = 90
@@ -162,6 +165,8 @@ class Peer:
                     ln = struct.unpack_from("!H", buf, 16)[0]
                     if len(buf) < ln:
                         break
+                    if buf[18] == 4:
+                        self.ka_times.append(time.time())
                     with self.lock:
                         self.got.append((buf[18], buf[19:ln]))
                     buf = buf[ln:]
@@ -170,8 +175,14 @@ class Peer:
         self.closed = True
 
     def _ka(self):
+        # every hold/3 seconds of the hold time in force (set by `open`)
+        last = time.time()
         while not self.closed:
-            time.sleep(max(self.hold / 3.0, 0.3) if self.hold else 1)
+            time.sleep(0.1)
+            every = max(self.hold / 3.0, 0.3) if self.hold else 30
+            if time.time() - last < every:
+                continue
+            last = time.time()
             if self.keepalive and not self.closed:
                 try:
                     self.send(msg(4, b""))
@@ -179,7 +190,7 @@ class Peer:
                     return
 
     def send(self, b):
-        with self.lock:
+        with self.slock:
             self.sock.sendall(b)
 
     def wait_for(self, pred, timeout):
@@ -284,6 +295,15 @@ def main(argv):
         elif cmd == "close":
             p.closed = True
             p.sock.close()
+        elif cmd == "max-ka-gap":
+            # the collector's keepalives never stopped for longer than S
+            lim = float(pos[0])
+            ts = p.ka_times + [time.time()]
+            gap = max(b - a for a, b in zip(ts, ts[1:])) if len(ts) > 1 else 1e9
+            if gap > lim:
+                t0 = ts[0]
+                fail("keepalives stopped for %.1f s (limit %.1f); received at %s"
+                     % (gap, lim, " ".join("%.1f" % (t - t0) for t in ts)))
         elif cmd == "write-count":
             with open(pos[0], "w") as f:
                 f.write("%d\n" % p.routes)
