@@ -60,7 +60,7 @@ listen 127.0.0.1 $PORT
 hold-time 30
 archive $T/arc
 updates-interval 60
-rib-interval 0
+rib-interval 10
 db $T/live.db
 bin 10
 full-feed-v4 100
@@ -198,6 +198,17 @@ for l in open(sys.argv[1]):
 sys.exit(0 if ann and down and 4.0 <= down - ann <= 6.5 else 1)
 PY
 check archive_v6 grep -q '|A|127.0.0.2|65002|2001:db8:1::/48|64500 131279|' "$T/vigil.m"
+
+# RIB dumps of the routing state (TABLE_DUMP_V2), read alike by both
+ls "$T"/arc/*/bview.*.gz >"$T/bviews" 2>/dev/null
+check bview_written [ -s "$T/bviews" ]
+b=$(tail -1 "$T/bviews")
+"$VIGIL" dump -m "$b" >"$T/bview.m" 2>"$T/bview.err"
+check bview_dump_clean [ $? -eq 0 ]
+check bview_has_routes [ "$(grep -c '^TABLE_DUMP2|[0-9]*|B|127.0.0.2|65002|' "$T/bview.m")" -gt 1000 ]
+bgpdump -m "$b" 2>/dev/null | grep -v '^$' >"$T/bview.bgpdump"
+check bview_vigil_eq_bgpdump cmp -s "$T/bview.m" "$T/bview.bgpdump"
+check bview_path grep -q '|B|127.0.0.2|65002|175.45.176.0/24|64500 131279|INCOMPLETE|' "$T/bview.m"
 
 # a replay of the archive gives what the live run stored
 "$VIGIL" replay -q --collector live --bin 10 --full-feed-v4 100 --full-feed-v6 1 \
