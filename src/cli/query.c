@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "query.h"
+#include "vigil/event_json.h"
 #include "vigil/filter.h"
 
 struct vg_store *
@@ -123,18 +124,7 @@ query_bin_len(struct vg_store *s)
 const char *
 query_time(uint32_t t, char buf[QUERY_TIMELEN])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	if (tm.tm_sec)
-		snprintf(buf, QUERY_TIMELEN, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		         tm.tm_hour, tm.tm_min, tm.tm_sec);
-	else
-		snprintf(buf, QUERY_TIMELEN, "%04d-%02d-%02dT%02d:%02dZ",
-		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		         tm.tm_hour, tm.tm_min);
-	return buf;
+	return vg_time_iso(t, buf);
 }
 
 const char *
@@ -151,87 +141,30 @@ query_dur(uint32_t d, char *buf, size_t len)
 	return buf;
 }
 
-/* Bytes in the valid UTF-8 sequence at S, 0 if invalid. */
-static int
-utf8_len(const unsigned char *s)
-{
-	int n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
-	                      : s[0] >= 0xe0 && s[0] <= 0xef   ? 3
-	                      : s[0] >= 0xf0 && s[0] <= 0xf4   ? 4
-	                                                       : 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
+/* The JSON encoders live in the library (vigil/event_json.h) so that
+ * the alerts and the HTTP API print the same objects. */
 void
 query_json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	fputc('"', f);
-	while (*p) {
-		int n;
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
-		} else if (*p < 0x20) {
-			fprintf(f, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 0) {
-			fputs("\\ufffd", f);
-			p++;
-		} else {
-			fwrite(p, 1, (size_t)n, f);
-			p += n;
-		}
-	}
-	fputc('"', f);
+	vg_json_str(f, s);
 }
 
 void
 query_json_num(FILE *f, double v)
 {
-	if (v != v || v - v != 0) /* NaN, infinities */
-		fputs("null", f);
-	else
-		fprintf(f, "%.6g", v);
+	vg_json_num(f, v);
 }
 
 void
 query_json_time(FILE *f, uint32_t t)
 {
-	char b[QUERY_TIMELEN];
-	if (t == 0)
-		fputs("null", f);
-	else
-		fprintf(f, "\"%s\"", query_time(t, b));
+	vg_json_time(f, t);
 }
 
 void
 query_json_evidence(FILE *f, const struct vg_event *ev)
 {
-	fputc('[', f);
-	for (uint32_t i = 0; i < ev->n_evidence && ev->evidence; i++) {
-		const struct vg_evidence *x = &ev->evidence[i];
-		const char *what = x->what == 'p'   ? "prefix"
-		                   : x->what == 'o' ? "origin"
-		                   : x->what == 'u' ? "upstream"
-		                                    : "other";
-		fprintf(f, "%s{\"what\":\"%s\"", i ? "," : "", what);
-		if (x->text[0]) {
-			fputs(",\"prefix\":", f);
-			query_json_str(f, x->text);
-		}
-		fprintf(f, ",\"asn\":%u", x->asn);
-		if (x->upstream)
-			fprintf(f, ",\"upstream\":%u", x->upstream);
-		if (x->path[0]) {
-			fputs(",\"path\":", f);
-			query_json_str(f, x->path);
-		}
-		fputc('}', f);
-	}
-	fputc(']', f);
+	vg_event_json_evidence(f, ev);
 }
 
 /* Add AS to the small set SET (N items, at most CAP); 1 if new. */
@@ -348,40 +281,6 @@ query_pad(FILE *f, const char *s, int width)
 void
 query_json_event(FILE *f, const struct vg_event *ev, const char *name)
 {
-	char text[VG_ENTITY_STRLEN];
-	vg_entity_fmt(&ev->ent, text);
-	fprintf(f, "{\"id\":%llu,\"entity\":\"%s\",\"name\":",
-	       (unsigned long long)ev->id, text);
-	if (name)
-		query_json_str(f, name);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"kind\":\"%s\",\"level\":\"%s\",\"start\":%u,\"end\":",
-	       vg_event_kind_name(ev->kind), vg_event_level_name(ev->level),
-	       ev->start);
-	if (ev->end)
-		fprintf(f, "%u", ev->end);
-	else
-		fputs("null", f);
-	fputs(",\"start_time\":", f);
-	query_json_time(f, ev->start);
-	fputs(",\"end_time\":", f);
-	query_json_time(f, ev->end);
-	fputs(",\"duration\":", f);
-	if (ev->end)
-		fprintf(f, "%u", ev->end - ev->start);
-	else
-		fputs("null", f);
-	fputs(",\"depth\":", f);
-	query_json_num(f, ev->depth);
-	fputs(",\"severity\":", f);
-	query_json_num(f, ev->severity);
-	fputs(",\"baseline\":", f);
-	query_json_num(f, ev->baseline);
-	fputs(",\"bottom\":", f);
-	query_json_num(f, ev->bottom);
-	fprintf(f, ",\"n_evidence\":%u,\"n_evidence_total\":%u,\"evidence\":",
-	       ev->n_evidence, ev->n_evidence_total);
-	query_json_evidence(f, ev);
-	fputs("}\n", f);
+	vg_event_json(f, ev, name);
+	fputc('\n', f);
 }

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "query.h"
+#include "vigil/alert.h"
 #include "vigil/mrt.h"
 #include "vigil/obs.h"
 #include "vigil/store.h"
@@ -74,6 +75,9 @@ static const char replay_usage[] =
     "  --inst-min N            instability: unstable prefixes per bin at\n"
     "                          least (2), and at least 25% of the entity's\n"
     "                          prefixes; 3 flagged bins make an episode\n"
+    "\n";
+
+static const char replay_usage_exit[] =
     "\n"
     "Exit status: 0 clean; 1 finished but some input was bad (reported on\n"
     "stderr); 2 usage error, unreadable input or database error.\n";
@@ -94,6 +98,7 @@ struct replay {
 	uint32_t nstreams;
 	struct vg_store *db;
 	struct obs *ob;
+	struct alert *alert;
 	int quiet, json, bad, dberr;
 	unsigned long problems_shown, problems;
 	/* events, last state by id */
@@ -216,6 +221,7 @@ sink_event(void *ctx, const struct vg_event *ev)
 	struct replay *rp = ctx;
 	uint32_t i;
 
+	alert_event(rp->alert, ev);
 	if (rp->db && !rp->dberr && store_put_event(rp->db, ev) < 0) {
 		fprintf(stderr, "vigil replay: database: %s\n",
 		        store_error(rp->db));
@@ -474,6 +480,7 @@ enum {
 	O_MINBINS,
 	O_ISCORE,
 	O_IMIN,
+	O_ALERT,
 };
 
 int
@@ -500,6 +507,7 @@ cmd_replay(int argc, char **argv)
 	    {"min-bins", required_argument, NULL, O_MINBINS},
 	    {"inst-score", required_argument, NULL, O_ISCORE},
 	    {"inst-min", required_argument, NULL, O_IMIN},
+	    ALERT_LONGOPTS(O_ALERT),
 	    {NULL, 0, NULL, 0},
 	};
 	struct replay rp;
@@ -510,11 +518,14 @@ cmd_replay(int argc, char **argv)
 	int nodb = 0, c, status = EXIT_CLEAN;
 	char err[512];
 	struct geo_db *geo = NULL;
+	struct alert_opts ao;
+	int li = 0;
 
 	memset(&rp, 0, sizeof(rp));
 	obs_opts_default(&oo);
+	alert_opts_default(&ao);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, &li)) != -1) {
 		switch (c) {
 		case O_COLLECTOR:
 			collector = optarg;
@@ -537,6 +548,8 @@ cmd_replay(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(replay_usage, stdout);
+			fputs(alert_usage, stdout);
+			fputs(replay_usage_exit, stdout);
 			return EXIT_CLEAN;
 		case O_FF4:
 			oo.rib.full_v4 = (uint32_t)strtoul(optarg, NULL, 10);
@@ -577,6 +590,12 @@ cmd_replay(int argc, char **argv)
 		case O_IMIN:
 			oo.inst_min = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
+		case O_ALERT:
+			if (alert_opts_parse(&ao, longopts[li].name, optarg) < 0) {
+				fprintf(stderr, "vigil replay: %s\n", ao.err);
+				return EXIT_USAGE;
+			}
+			break;
 		default:
 			fputs("Try `vigil replay --help`.\n", stderr);
 			return EXIT_USAGE;
@@ -615,6 +634,15 @@ cmd_replay(int argc, char **argv)
 		fputs("vigil: out of memory\n", stderr);
 		geo_db_free(geo);
 		return EXIT_USAGE;
+	}
+	if (alert_opts_any(&ao)) {
+		ao.geo = geo;
+		ao.tag = "vigil-replay";
+		if ((rp.alert = alert_new(&ao, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "vigil replay: %s\n", err);
+			geo_db_free(geo);
+			return EXIT_USAGE;
+		}
 	}
 	if (ngeo == 0 && !rp.quiet)
 		fputs("vigil replay: no --geo data: countries and upstreams "
@@ -732,6 +760,10 @@ cmd_replay(int argc, char **argv)
 	}
 	obs_finish(rp.ob);
 	progress(&rp, 1);
+	/* deliver what is queued (bounded by --alert-flush) before printing,
+	 * so JSON lines on stdout do not mix with the summary */
+	alert_free(rp.alert);
+	rp.alert = NULL;
 	if (rp.tty && !rp.quiet)
 		fputc('\n', stderr);
 
