@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vigil/alert.h"
 #include "vigil/collect.h"
 
 static const char collect_usage[] =
@@ -25,6 +26,8 @@ static const char collect_usage[] =
     "  -f, --foreground    also copy the log to stderr when `log` names a\n"
     "                      file\n"
     "  --check             read the configuration, report problems, exit\n"
+    "  --alert-* ...       alerts, as below; added to the file's alert-*\n"
+    "                      directives (same names without the dashes)\n"
     "\n"
     "Configuration (one directive per line, # comments; docs/collect.md):\n"
     "  collector NAME             archive sub-directory name and database\n"
@@ -51,6 +54,9 @@ static const char collect_usage[] =
     "  full-feed-v4 N, full-feed-v6 N, visible-ratio R, stale-grace S,\n"
     "  window BINS, warmup BINS, min-bins N, warning F, critical F\n"
     "                             as the `vigil replay` options\n"
+    "  alert-json FILE, alert-syslog, alert-webhook URL, alert-slack URL,\n"
+    "  alert-spool DIR, ...       notifications as events open, escalate\n"
+    "                             and close (the --alert-* options below)\n"
     "\n"
     "Signals: SIGHUP re-reads the file and adds or removes peers; SIGTERM\n"
     "and SIGINT close the sessions (Cease/Administrative Shutdown), finish\n"
@@ -65,6 +71,8 @@ static const char collect_usage[] =
     "error, or when something could not be set up (listener, database,\n"
     "archive).\n";
 
+#define O_ALERT 300
+
 int
 cmd_collect(int argc, char **argv)
 {
@@ -73,17 +81,35 @@ cmd_collect(int argc, char **argv)
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"check", no_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
+	    ALERT_LONGOPTS(O_ALERT),
 	    {NULL, 0, NULL, 0},
 	};
 	struct collect_run_opts ro;
 	struct collect_cfg cfg;
+	struct alert_opts ao;
 	char err[1024];
-	int c, check = 0;
+	const char *aopt[16], *aarg[16];
+	unsigned nalert = 0;
+	int c, li, check = 0;
 
 	memset(&ro, 0, sizeof(ro));
+	alert_opts_default(&ao);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fh", longopts, &li)) != -1) {
 		switch (c) {
+		case O_ALERT:
+			if (alert_opts_parse(&ao, longopts[li].name, optarg) < 0) {
+				fprintf(stderr, "vigil collect: %s\n", ao.err);
+				return EXIT_USAGE;
+			}
+			if (nalert == 16) {
+				fputs("vigil collect: at most 16 alert options\n",
+				      stderr);
+				return EXIT_USAGE;
+			}
+			aopt[nalert] = longopts[li].name;
+			aarg[nalert++] = optarg;
+			break;
 		case 'c':
 			ro.cfg_path = optarg;
 			break;
@@ -95,6 +121,8 @@ cmd_collect(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(collect_usage, stdout);
+			fputs("\nAlert options:\n", stdout);
+			fputs(alert_usage, stdout);
 			return EXIT_CLEAN;
 		default:
 			fputs("Try `vigil collect --help`.\n", stderr);
@@ -109,6 +137,17 @@ cmd_collect(int argc, char **argv)
 	if (collect_cfg_load(&cfg, ro.cfg_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vigil collect: %s\n", err);
 		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < nalert; i++) {
+		if (cfg.nalert == 16) {
+			fputs("vigil collect: at most 16 alert directives and "
+			      "options\n", stderr);
+			collect_cfg_free(&cfg);
+			return EXIT_USAGE;
+		}
+		cfg.alert_opt[cfg.nalert] = strdup(aopt[i]);
+		cfg.alert_arg[cfg.nalert] = aarg[i] ? strdup(aarg[i]) : NULL;
+		cfg.nalert++;
 	}
 	if (check) {
 		printf("%s: %u peer%s, %u listener%s\n", ro.cfg_path, cfg.npeers,

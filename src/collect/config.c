@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/alert.h"
 #include "vigil/collect.h"
 
 #define MAX_WORDS 16
@@ -258,10 +259,18 @@ directive(struct collect_cfg *c, struct cfgctx *x, char **w, unsigned n)
 		NEED(2);
 		return get_double(x, k, w[1], 0.01, 1, &c->obs.outage_critical);
 	} else if (strncmp(k, "alert-", 6) == 0) {
-		if (n < 1 || n > 2)
+		/* the --alert-* options of every command, as directives */
+		struct alert_opts ao;
+		if (n > 2)
 			return bad(x, "%s: expected at most one value", k);
 		if (c->nalert >= 16)
 			return bad(x, "at most 16 alert directives");
+		alert_opts_default(&ao);
+		int r = alert_opts_parse(&ao, k, n == 2 ? w[1] : NULL);
+		if (r == 0)
+			return bad(x, "unknown directive '%s'", k);
+		if (r < 0)
+			return bad(x, "%s", ao.err);
 		c->alert_opt[c->nalert] = strdup(k);
 		c->alert_arg[c->nalert] = n == 2 ? strdup(w[1]) : NULL;
 		c->nalert++;

@@ -1021,14 +1021,6 @@ collect_run(struct collect_cfg *cfg, const struct collect_run_opts *ro)
 		rc = 2;
 		goto out_log;
 	}
-	if (cfg->nalert) {
-		clog_printf("event=error error=\"%s: alerts are not available in "
-		            "this build\"", cfg->alert_opt[0]);
-		fprintf(stderr, "vigil collect: %s: alerts are not available in "
-		        "this build\n", cfg->alert_opt[0]);
-		rc = 2;
-		goto out_log;
-	}
 	if (evthread_use_pthreads() < 0 || (d.base = event_base_new()) == NULL) {
 		fprintf(stderr, "vigil collect: cannot set up libevent\n");
 		rc = 2;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "collect/collect_impl.h"
+#include "vigil/alert.h"
 #include "vigil/cursor.h"
 #include "vigil/mrt.h"
 #include "vigil/mrt_write.h"
@@ -38,6 +39,8 @@ struct proc {
 	struct geo_db *geo;
 	struct obs *ob;
 	struct vg_store *db;
+	struct alert *alert;
+	struct alert_opts ao;
 	int dberr, arcerr;
 	/* peers */
 	pthread_mutex_t mu;
@@ -415,6 +418,8 @@ sink_event(void *ctx, const struct vg_event *ev)
 
 	if (pr->db && !pr->dberr && store_put_event(pr->db, ev) < 0)
 		db_fail(pr);
+	if (pr->alert)
+		alert_event(pr->alert, ev); /* never blocks */
 	for (i = 0; i < pr->nevs; i++)
 		if (pr->evs[i].id == ev->id)
 			break;
@@ -470,6 +475,12 @@ sink_entity(void *ctx, const struct vg_entity *e, const char *name)
 	struct proc *pr = ctx;
 	if (pr->db && !pr->dberr && store_put_entity(pr->db, e, name) < 0)
 		db_fail(pr);
+}
+
+static void
+alert_log(void *ctx, const char *line)
+{
+	clog_printf("event=alert-problem error=\"%s\"", line);
 }
 
 /* ---- elements ---------------------------------------------------------- */
@@ -674,6 +685,20 @@ proc_new(const struct collect_cfg *c, struct cqueue *q, char *err,
 			goto fail;
 		}
 	}
+	alert_opts_default(&pr->ao);
+	for (unsigned i = 0; i < c->nalert; i++)
+		if (alert_opts_parse(&pr->ao, c->alert_opt[i], c->alert_arg[i]) <= 0) {
+			snprintf(err, errlen, "%s: %s", c->alert_opt[i],
+			         pr->ao.err[0] ? pr->ao.err : "not an alert option");
+			goto fail;
+		}
+	pr->ao.geo = pr->geo;
+	pr->ao.tag = "vigil-collect";
+	pr->ao.log = alert_log;
+	pr->ao.log_ctx = pr;
+	if (alert_opts_any(&pr->ao) &&
+	    (pr->alert = alert_new(&pr->ao, err, errlen)) == NULL)
+		goto fail;
 	struct obs_sink sink = {pr, sink_signals, sink_event, sink_entity};
 	pr->ob = obs_new(&c->obs, pr->geo, &sink);
 	if (pr->ob == NULL)
@@ -682,6 +707,7 @@ proc_new(const struct collect_cfg *c, struct cqueue *q, char *err,
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
+	alert_free(pr->alert);
 	if (pr->db)
 		store_close(pr->db);
 	geo_db_free(pr->geo);
@@ -720,6 +746,8 @@ proc_join_free(struct proc *pr, struct proc_stats *final)
 	if (final)
 		proc_stats(pr, final);
 	rc = pr->dberr || pr->arcerr ? -1 : 0;
+	/* deliver what is queued, bounded by alert-flush */
+	alert_free(pr->alert);
 	obs_free(pr->ob);
 	if (pr->db)
 		store_close(pr->db);

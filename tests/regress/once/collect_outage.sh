@@ -50,6 +50,7 @@ geo-rir $G/delegated-apnic-extended-latest
 geo-asnames $G/asnames.json.gz
 status-file $T/status.json
 log $T/log
+alert-json $T/alerts.jsonl
 peer 127.0.0.2 as 65002
 peer 127.0.0.3 as 65003
 peer 127.0.0.4 as 65004
@@ -101,6 +102,10 @@ if [ "$wd" -gt 0 ] && [ "$opened_s" -gt 0 ] && [ $lag -ge 0 ] && [ $lag -le $((B
 else
 	bad e2e_outage_within_one_bin "withdrawn at $wd, logged at $opened_s"
 fi
+
+# the alert (contract E): the KP outage opened
+grep '"country:KP"' "$T/alerts.jsonl" 2>/dev/null | grep -q '"opened"' &&
+	ok e2e_alert_json || { bad e2e_alert_json; head -c 600 "$T/alerts.jsonl"; }
 
 # the archive replayed gives the same events
 "$VIGIL" replay -q --collector e2e --bin $BIN --warmup 2 --window 12 --min-bins 1 \
