@@ -45,6 +45,7 @@ fi
 #             option byte + RIB entry attribute blocks (bare-attribute mode)
 # bgp_msg:    whole BGP messages of every type from BGP4MP records, plus a
 #             few built by hand (RFC 9072 OPEN, RFC 9003 shutdown, ROUTE-REFRESH)
+# bmp:        BMP messages from the router captures in $VIGIL_DATA/bmp
 # Other harnesses start from an empty corpus (or what earlier runs left).
 rm -rf "$WORK/seeds"
 if ! python3 - "$DATA" "$WORK/seeds" "$NREC" <<'EOF'
@@ -210,6 +211,29 @@ save("bgp_msg", msg(1, bytes([4, 0x5b, 0xa0, 0, 180, 10, 0, 0, 1,
 save("bgp_msg", msg(3, bytes([6, 2, 11]) + b"maintenance"))
 save("bgp_msg", msg(5, bytes([0, 1, 0, 1])))
 save("bgp_msg", msg(4, b""))
+# bmp: byte 0 picks the chunk size, then BMP messages from the real router
+# captures: each message alone, runs of 5, the first 64 KiB of each stream
+BMP = data + "/bmp/"
+if os.path.isdir(BMP):
+    for case in sorted(os.listdir(BMP)):
+        d = os.path.join(BMP, case)
+        for fn in sorted(os.listdir(d)):
+            if not fn.endswith(".bmp"):
+                continue
+            with open(os.path.join(d, fn), "rb") as f:
+                raw = f.read()
+            msgs, off = [], 0
+            while off + 6 <= len(raw):
+                l = struct.unpack(">I", raw[off + 1:off + 5])[0]
+                if l < 6 or off + l > len(raw):
+                    break
+                msgs.append(raw[off:off + l])
+                off += l
+            for i, m in enumerate(msgs[:nrec]):
+                save("bmp", bytes([i & 15]) + m)
+            for i in range(0, min(len(msgs), nrec * 5), 5):
+                save("bmp", bytes([(i // 5) & 15]) + b"".join(msgs[i:i + 5]))
+            save("bmp", bytes([7]) + raw[:MAXLEN - 1])
 counts = {k: len(os.listdir(os.path.join(out, k))) for k in sorted(os.listdir(out))}
 print("seeds:", ", ".join("%s %d" % kv for kv in counts.items()))
 EOF

@@ -42,6 +42,8 @@ enum vg_bgp_state {
                                    treat-as-withdraw, not by the peer */
 #define VG_ELEM_F_LOCAL 0x04    /* message sent by the collector */
 #define VG_ELEM_F_MP 0x08       /* prefix came from MP_(UN)REACH_NLRI */
+#define VG_ELEM_F_BMP 0x10      /* from a BMP session: source is a
+                                   struct bmp_elem_src (vigil/bmp.h) */
 
 struct vg_elem {
 	uint8_t type;  /* enum vg_elem_type */

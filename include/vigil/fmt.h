@@ -61,4 +61,19 @@ struct fmt_json {
 void fmt_json_elem(const struct fmt_json *f, struct vg_obuf *o,
                    const struct vg_elem *e);
 
+/* ---- BMP (src/fmt/bmp_json.c) ---- */
+
+struct bmp_msg;
+
+/* Append ,"bmp":{...} for an element of a BMP session (E->flags has
+ * VG_ELEM_F_BMP); fmt_json_elem() calls it. */
+void fmt_json_bmp_src(struct vg_obuf *o, const struct vg_elem *e);
+
+/* Append one JSON line for a BMP message that makes no element
+ * (Initiation, Termination, Statistics, Route Mirroring), or for an
+ * End-of-RIB marker when EOR is set (AFI/SAFI given). */
+void fmt_json_bmp_msg(struct vg_obuf *o, const struct bmp_msg *m,
+                      const char *router, uint64_t index, int eor,
+                      unsigned afi, unsigned safi);
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dump_bmp.h"
 #include "vigil/filter.h"
 #include "vigil/fmt.h"
 #include "vigil/mrt.h"
@@ -64,6 +65,19 @@ static const char dump_usage[] =
     "  -v                      accepted for bgpdump compatibility\n"
     "\n"
     "Input:\n"
+    "  --bmp              the files are BMP streams (RFC 7854: raw bytes as a\n"
+    "                     router sends them); without it a file whose first\n"
+    "                     bytes are a BMP v3 header is read as BMP, anything\n"
+    "                     else as MRT ('-' is always MRT unless --bmp).  BMP\n"
+    "                     route monitoring prints like MRT updates, lines\n"
+    "                     typed BMP with the monitored peer as peer; Peer\n"
+    "                     Up/Down print as STATE lines (Idle->Established and\n"
+    "                     back).  With --json, elements carry a \"bmp\" object\n"
+    "                     (router, peer type and flags, RDs, labels, Peer\n"
+    "                     Up/Down details) and Initiation, Termination,\n"
+    "                     Statistics, Route Mirroring and End-of-RIB messages\n"
+    "                     print as objects of type \"bmp\" / \"end_of_rib\"\n"
+    "                     (not when filters are given).  README.md, \"BMP\".\n"
     "  --threads N        bzip2 decoding threads (default 2)\n"
     "  --zlib             decode gzip with zlib instead of ISA-L\n"
     "\n"
@@ -128,6 +142,7 @@ enum {
 	OPT_MAXPROB,
 	OPT_THREADS,
 	OPT_ZLIB,
+	OPT_BMP,
 };
 
 int
@@ -153,6 +168,7 @@ cmd_dump(int argc, char **argv)
 	    {"max-problems", required_argument, NULL, OPT_MAXPROB},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"zlib", no_argument, NULL, OPT_ZLIB},
+	    {"bmp", no_argument, NULL, OPT_BMP},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const filter_kind[] = {
@@ -172,7 +188,7 @@ cmd_dump(int argc, char **argv)
 	struct fmt_bgpdump fb;
 	struct fmt_json fj = {0};
 	struct vg_obuf out;
-	int json = 0, parse_only = 0, summary = 0, change_time = 0;
+	int json = 0, parse_only = 0, summary = 0, change_time = 0, bmp = 0;
 	int status = EXIT_CLEAN, c, outfd = STDOUT_FILENO;
 	const char *outfile = NULL;
 	char err[256];
@@ -237,6 +253,9 @@ cmd_dump(int argc, char **argv)
 		case OPT_ZLIB:
 			sopts.force_zlib = 1;
 			break;
+		case OPT_BMP:
+			bmp = 1;
+			break;
 		case OPT_PEER:
 		case OPT_PEER_ASN:
 		case OPT_PREFIX:
@@ -289,6 +308,45 @@ cmd_dump(int argc, char **argv)
 			fprintf(stderr, "vigil: %s\n", err);
 			status = EXIT_USAGE;
 			continue;
+		}
+		if (bmp || strcmp(path, "-") != 0) {
+			/* BMP by option or by its first bytes; an MRT file is
+			 * opened again for the MRT reader */
+			static uint8_t head[1 << 12];
+			ssize_t nh = 0;
+			if (!bmp) {
+				ssize_t k;
+				while (nh < (ssize_t)sizeof(head) &&
+				       (k = vg_stream_read(s, head + nh,
+				                           sizeof(head) - (size_t)nh)) > 0)
+					nh += k;
+			}
+			if (bmp || dump_bmp_looks_like(head, (size_t)nh)) {
+				struct dump_bmp_ctx bc = {
+				    .json = json, .parse_only = parse_only,
+				    .summary = summary, .quiet = ctx.quiet,
+				    .max_problems = ctx.max_problems,
+				    .shown = ctx.shown,
+				    .filter = filtering ? filter : NULL,
+				    .fb = &fb, .fj = &fj, .out = &out};
+				rc = dump_bmp_stream(&bc, s, path, head,
+				                     nh > 0 ? (size_t)nh : 0);
+				ctx.shown = bc.shown;
+				ctx.suppressed += bc.suppressed;
+				if (rc > status)
+					status = rc;
+				vg_stream_close(s);
+				if (out.error)
+					break;
+				continue;
+			}
+			vg_stream_close(s);
+			s = vg_stream_open(path, &sopts, err, sizeof(err));
+			if (s == NULL) {
+				fprintf(stderr, "vigil: %s\n", err);
+				status = EXIT_USAGE;
+				continue;
+			}
 		}
 		r = mrt_reader_new(s, path, on_problem, &ctx);
 		if (r == NULL) {

@@ -28,6 +28,7 @@ static const char usage[] =
     "  collect   run a live BGP route collector: archive, detect, store\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
     "            with scripted outages, flaps and session drops\n"
+    "  bmp-listen  accept BMP feeds from routers and print them like dump\n"
     "  help      show this text, or `vigil help COMMAND`\n"
     "\n"
     "Input files may be plain, gzip, bzip2, zstd or xz (detected from their\n"
@@ -52,6 +53,7 @@ static const struct command {
 	{"signals", cmd_signals},
 	{"plot", cmd_plot},
 	{"collect", cmd_collect},
+	{"bmp-listen", cmd_bmp_listen},
 };
 
 static const struct command *

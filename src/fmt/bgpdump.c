@@ -424,6 +424,8 @@ put_prefix(struct vg_obuf *o, const struct vg_prefix *p)
 static const char *
 line_type(const struct mrt_record *rec, const struct vg_elem *e)
 {
+	if (e->flags & VG_ELEM_F_BMP)
+		return "BMP";
 	switch (rec->type) {
 	case MRT_TABLE_DUMP:
 		return "TABLE_DUMP";
@@ -513,9 +515,24 @@ fmt_bgpdump_elem(struct fmt_bgpdump *f, struct vg_obuf *o,
                  const struct vg_elem *e)
 {
 	const struct mrt_record *rec = e->source;
-	/* bgpdump shows path ids only on the RFC 8050 ADD-PATH subtypes */
-	int ap = mrt_subtype_is_addpath(rec->type, rec->subtype);
+	struct mrt_record bmp_rec;
+	int ap;
 	static const char nonexthop[] = "255.255.255.255";
+
+	if (e->flags & VG_ELEM_F_BMP) {
+		/* BMP elements (vigil/bmp.h): "BMP|time.usec|..." lines, the
+		 * BMP peer as peer, path ids when the peer uses ADD-PATH; the
+		 * head is rebuilt for every line (no record to key it on). */
+		memset(&bmp_rec, 0, sizeof(bmp_rec));
+		bmp_rec.type = MRT_BGP4MP_ET;
+		bmp_rec.subtype = (e->flags & VG_ELEM_F_PATH_ID)
+		                      ? MRT_BGP4MP_MESSAGE_AS4_ADDPATH
+		                      : MRT_BGP4MP_MESSAGE_AS4;
+		rec = &bmp_rec;
+		f->head_rec = NULL;
+	}
+	/* bgpdump shows path ids only on the RFC 8050 ADD-PATH subtypes */
+	ap = mrt_subtype_is_addpath(rec->type, rec->subtype);
 
 	if (o->cap - o->len < 256 && vg_obuf_reserve(o, 256) < 0)
 		return;

@@ -245,7 +245,9 @@ fmt_json_elem(const struct fmt_json *f, struct vg_obuf *o,
 		if (e->attrs)
 			attrs_json(o, e);
 	}
-	if (rec) {
+	if (e->flags & VG_ELEM_F_BMP) {
+		fmt_json_bmp_src(o, e);
+	} else if (rec) {
 		const char *sub = mrt_subtype_name(rec->type, rec->subtype);
 		key(o, "mrt");
 		vg_obuf_puts(o, "{\"type\":\"");
