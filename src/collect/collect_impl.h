@@ -26,6 +26,7 @@
 struct cq_chunk {
 	struct cq_chunk *next;
 	size_t len, cap;
+	char coll[32];   /* the collector of every record in it */
 	uint8_t data[];
 };
 
@@ -47,7 +48,7 @@ struct cqueue {
 int cq_init(struct cqueue *q, size_t limit);
 void cq_destroy(struct cqueue *q);
 /* Room for N bytes in the loop's chunk (publishing it first if full). */
-uint8_t *cq_reserve(struct cqueue *q, size_t n);
+uint8_t *cq_reserve(struct cqueue *q, size_t n, const char *coll);
 void cq_commit(struct cqueue *q, size_t n);
 /* Publish the loop's chunk; returns 1 if the queue is now over its bound
  * (the caller pauses reading and counts an overflow). */
@@ -65,6 +66,10 @@ struct session;
 
 struct cpeer {
 	struct collect_peer_cfg cfg;
+	char coll[32];            /* collector name: NAME, or NAME/ROUTER */
+	char router[48];          /* BMP: the router; "" for BGP peers */
+	int bmp;                  /* a BMP router's monitored peer */
+	uint8_t bmp_ap;           /* BMP: ADD-PATH per family (BGP_FSM_AP_*) */
 	unsigned slot;
 	int removed;
 	struct session *sess;     /* current connection, or NULL */

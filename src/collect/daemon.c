@@ -27,6 +27,7 @@
 #include <event2/thread.h>
 
 #include "collect/collect_impl.h"
+#include "vigil/bmp.h"
 #include "vigil/elem.h"
 
 #define OPENSENT_HOLD 240 /* RFC 4271 8: "large value", 4 minutes */
@@ -65,6 +66,9 @@ struct daemon {
 	struct event *sig_hup, *sig_term, *sig_int, *status_ev, *resume_ev;
 	struct event *stop_ev;
 	struct session *all;
+	struct bmp_listener *bmp[COLLECT_MAX_LISTEN];
+	unsigned nbmp;
+	struct cpeer *bmp_last;   /* the last BMP peer looked up */
 	struct proc_stats final; /* after the processing thread ended */
 	int paused, stopping;
 	uint64_t refused;
@@ -105,7 +109,7 @@ peer_find(struct daemon *d, const struct vg_addr *a)
 {
 	for (unsigned i = 0; i < d->nslots; i++) {
 		struct cpeer *p = d->slots[i];
-		if (!p->removed && p->cfg.addr.afi == a->afi &&
+		if (!p->removed && !p->bmp && p->cfg.addr.afi == a->afi &&
 		    memcmp(p->cfg.addr.addr, a->addr, 16) == 0)
 			return p;
 	}
@@ -158,6 +162,8 @@ pause_reading(struct daemon *d)
 		if (s && !s->closing)
 			bufferevent_disable(s->bev, EV_READ);
 	}
+	for (unsigned i = 0; i < d->nbmp; i++)
+		bmp_listener_pause(d->bmp[i], 1);
 	clog_printf("event=queue-full depth=%zu limit=%zu note=\"reading "
 	            "paused until processing catches up\"",
 	            (size_t)atomic_load(&d->q.depth), d->q.limit);
@@ -183,6 +189,8 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 	atomic_store(&d->q.paused, 0);
 	clog_printf("event=queue-resumed depth=%zu",
 	            (size_t)atomic_load(&d->q.depth));
+	for (unsigned i = 0; i < d->nbmp; i++)
+		bmp_listener_pause(d->bmp[i], 0);
 	for (unsigned i = 0; i < d->nslots; i++) {
 		struct session *s = d->slots[i]->sess;
 		if (s && !s->closing) {
@@ -763,13 +771,20 @@ write_status(struct daemon *d)
 			json_str(f, p->cfg.name);
 		else
 			fputs("null", f);
-		unsigned st = p->sess ? p->sess->fsm.state : VG_STATE_IDLE;
-		fprintf(f, ",\"kind\":\"bgp\",\"state\":\"%s\",\"stale\":%s,"
+		unsigned st = p->bmp    ? p->state
+		              : p->sess ? p->sess->fsm.state
+		                        : VG_STATE_IDLE;
+		if (p->bmp) {
+			fputs(",\"router\":", f);
+			json_str(f, p->router);
+		}
+		fprintf(f, ",\"kind\":\"%s\",\"state\":\"%s\",\"stale\":%s,"
 		           "\"routes_v4\":%u,\"routes_v6\":%u,\"updates\":%llu,"
 		           "\"announce\":%llu,\"withdraw\":%llu,"
 		           "\"notifications_in\":%llu,\"notifications_out\":%llu,"
 		           "\"last_notification\":",
-		        vg_bgp_state_name(st), p->gr_stale ? "true" : "false",
+		        p->bmp ? "bmp" : "bgp", vg_bgp_state_name(st),
+		        p->gr_stale ? "true" : "false",
 		        atomic_load(&p->routes_v4), atomic_load(&p->routes_v6),
 		        (unsigned long long)p->updates,
 		        (unsigned long long)atomic_load(&p->announce),
@@ -827,6 +842,7 @@ peer_new(struct daemon *d, const struct collect_peer_cfg *c)
 	ga->d = d;
 	ga->p = p;
 	p->cfg = *c;
+	snprintf(p->coll, sizeof(p->coll), "%s", d->cfg->collector);
 	p->rib_id = -1;
 	p->state = VG_STATE_IDLE;
 	atomic_init(&p->announce, 0);
@@ -863,7 +879,7 @@ apply_peers(struct daemon *d, const struct collect_cfg *c, int log)
 	for (unsigned i = 0; i < d->nslots; i++) {
 		struct cpeer *p = d->slots[i];
 		unsigned j;
-		if (p->removed)
+		if (p->removed || p->bmp)
 			continue;
 		for (j = 0; j < c->npeers; j++)
 			if (c->peers[j].addr.afi == p->cfg.addr.afi &&
@@ -990,6 +1006,202 @@ term_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->stop_ev, &tv);
 }
 
+/* ---- BMP (contract B: the listener is src/collect/bmp_listener.c) ---- */
+
+/* Make room for one more slot and publish the table to the processing
+ * thread.  0 or -1. */
+static int
+slots_add(struct daemon *d, struct cpeer *p)
+{
+	struct cpeer **ns = malloc((d->nslots + 1) * sizeof(*ns));
+	if (ns == NULL)
+		return -1;
+	if (d->nslots)
+		memcpy(ns, d->slots, d->nslots * sizeof(*ns));
+	p->slot = d->nslots;
+	ns[d->nslots] = p;
+	struct cpeer **old = d->slots;
+	d->slots = ns;
+	d->nslots++;
+	proc_set_peers(d->pr, ns, d->nslots);
+	free(old);
+	return 0;
+}
+
+/* The BMP peer (ROUTER, ADDR, ASN), created on first sight. */
+static struct cpeer *
+bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
+         uint32_t asn)
+{
+	struct cpeer *p = d->bmp_last;
+	if (p && p->cfg.asn == asn && p->cfg.addr.afi == addr->afi &&
+	    memcmp(p->cfg.addr.addr, addr->addr, 16) == 0 &&
+	    strcmp(p->router, router) == 0)
+		return p;
+	for (unsigned i = 0; i < d->nslots; i++) {
+		p = d->slots[i];
+		if (p->bmp && p->cfg.asn == asn && p->cfg.addr.afi == addr->afi &&
+		    memcmp(p->cfg.addr.addr, addr->addr, 16) == 0 &&
+		    strcmp(p->router, router) == 0)
+			return d->bmp_last = p;
+	}
+	struct collect_peer_cfg pc;
+	memset(&pc, 0, sizeof(pc));
+	pc.addr = *addr;
+	if (pc.addr.afi == 0)
+		pc.addr.afi = VG_AFI_IP4; /* Loc-RIB peers have no address */
+	pc.asn = asn;
+	if ((p = peer_new(d, &pc)) == NULL)
+		return NULL;
+	p->bmp = 1;
+	snprintf(p->router, sizeof(p->router), "%s", router);
+	/* the contract's NAME/ROUTER, within the routing state's 31 bytes */
+	if ((size_t)snprintf(p->coll, sizeof(p->coll), "%s/%s",
+	                     d->cfg->collector, router) >= sizeof(p->coll))
+		clog_printf("router=%s event=warning note=\"collector name "
+		            "%s cut to 31 bytes\"", router, p->coll);
+	if (slots_add(d, p) < 0) {
+		event_free(p->gr_ev);
+		free(p);
+		return NULL;
+	}
+	return d->bmp_last = p;
+}
+
+/* The family an UPDATE's routes belong to: its MP attribute's AFI, else
+ * IPv4. */
+static unsigned
+update_afi(const uint8_t *m, size_t len)
+{
+	size_t off = 19, wl, al;
+	if (len < 23)
+		return 1;
+	wl = (size_t)m[off] << 8 | m[off + 1];
+	off += 2 + wl;
+	if (off + 2 > len)
+		return 1;
+	al = (size_t)m[off] << 8 | m[off + 1];
+	off += 2;
+	size_t end = off + al < len ? off + al : len;
+	while (off + 3 <= end) {
+		uint8_t fl = m[off], ty = m[off + 1];
+		size_t h = (fl & BGP_ATTR_FLAG_EXTLEN) ? 4 : 3;
+		if (off + h > end)
+			break;
+		size_t vl = (fl & BGP_ATTR_FLAG_EXTLEN)
+		                ? ((size_t)m[off + 2] << 8 | m[off + 3])
+		                : m[off + 2];
+		if ((ty == BGP_ATTR_MP_REACH_NLRI || ty == BGP_ATTR_MP_UNREACH_NLRI) &&
+		    vl >= 2 && off + h + 2 <= end)
+			return (unsigned)m[off + h] << 8 | m[off + h + 1];
+		off += h + vl;
+	}
+	return 1;
+}
+
+static void
+bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
+           const struct bmp_session *s)
+{
+	struct daemon *d = ctx;
+	if (m->type != BMP_ROUTE_MONITORING || !m->has_peer ||
+	    m->bgp_type != BGP_MSG_UPDATE || (m->peer.flags & BMP_PEER_F_O))
+		return; /* Adj-RIB-Out is what the router sends, not receives */
+	struct cpeer *p = bmp_peer(d, router, &m->peer.addr, m->peer.asn);
+	if (p == NULL)
+		return;
+	p->msgs_in++;
+	p->updates++;
+	p->bytes_in += m->bgp.len;
+	unsigned afi = update_afi(m->bgp.p, m->bgp.len);
+	unsigned fl = (m->peer.flags & BMP_PEER_F_A) ? REC_AS2 : 0;
+	if (p->bmp_ap & (afi == 1 ? BGP_FSM_AP_V4 : BGP_FSM_AP_V6))
+		fl |= REC_ADDPATH;
+	if (rec_message(&d->q, p, d->cfg->local_as, m->bgp.p, m->bgp.len, fl) < 0)
+		clog_printf("event=error error=\"out of memory for a record\"");
+	(void)s;
+}
+
+static void
+bmp_on_peer(void *ctx, const char *router, const struct bmp_peer_info *pi,
+            int up)
+{
+	struct daemon *d = ctx;
+	char a[VG_ADDR_STRLEN], reason[160] = "";
+	struct cpeer *p = bmp_peer(d, router, &pi->hdr.addr, pi->asn);
+	if (p == NULL)
+		return;
+	unsigned from = up ? VG_STATE_IDLE : VG_STATE_ESTABLISHED;
+	unsigned to = up ? VG_STATE_ESTABLISHED : VG_STATE_IDLE;
+	if (up && pi->msg) {
+		/* RFC 7911: path ids where the monitored peer sends them and
+		 * the router receives them */
+		const struct bmp_msg *m = pi->msg;
+		p->bmp_ap = 0;
+		if (bgp_open_addpath(&m->rcvd, 1, 1, 2) &&
+		    bgp_open_addpath(&m->sent, 1, 1, 1))
+			p->bmp_ap |= BGP_FSM_AP_V4;
+		if (bgp_open_addpath(&m->rcvd, 2, 1, 2) &&
+		    bgp_open_addpath(&m->sent, 2, 1, 1))
+			p->bmp_ap |= BGP_FSM_AP_V6;
+		p->local_addr = m->local_addr;
+		p->up_since = (uint32_t)time(NULL);
+	}
+	if (!up) {
+		p->flaps += p->state == VG_STATE_ESTABLISHED;
+		if (pi->notification) {
+			reason_text(pi->notification->code,
+			            pi->notification->subcode, reason,
+			            sizeof(reason));
+			p->notif_in++;
+			snprintf(p->last_notif, sizeof(p->last_notif), "%s",
+			         reason);
+		}
+	}
+	if (p->state == to)
+		return;
+	p->state = (uint8_t)to;
+	record_state(d, p, from, to);
+	publish(d);
+	clog_printf("router=%s peer=%s as=%u kind=bmp event=%s%s%s%s", router,
+	            vg_addr_str(&p->cfg.addr, a), p->cfg.asn,
+	            up ? "bmp-peer-up" : "bmp-peer-down",
+	            reason[0] ? " reason=\"" : "", reason, reason[0] ? "\"" : "");
+}
+
+static void
+bmp_on_router(void *ctx, const char *router, int up,
+              const struct bmp_session_stats *st)
+{
+	struct daemon *d = ctx;
+	clog_printf("router=%s event=%s msgs=%llu", router,
+	            up ? "bmp-router-up" : "bmp-router-down",
+	            (unsigned long long)(st ? st->msgs : 0));
+	if (up)
+		return;
+	/* its monitored peers are gone with it */
+	for (unsigned i = 0; i < d->nslots; i++) {
+		struct cpeer *p = d->slots[i];
+		if (p->bmp && strcmp(p->router, router) == 0 &&
+		    p->state == VG_STATE_ESTABLISHED) {
+			p->state = VG_STATE_IDLE;
+			p->flaps++;
+			record_state(d, p, VG_STATE_ESTABLISHED, VG_STATE_IDLE);
+		}
+	}
+	publish(d);
+}
+
+static void
+bmp_on_elem(void *ctx, const char *router, const struct vg_elem *e)
+{
+	/* routes travel as the UPDATEs (bmp_on_msg), states from the Peer
+	 * Up/Down callback: nothing to do per element */
+	(void)ctx;
+	(void)router;
+	(void)e;
+}
+
 /* ---- run ------------------------------------------------------------------ */
 
 int
@@ -1012,14 +1224,6 @@ collect_run(struct collect_cfg *cfg, const struct collect_run_opts *ro)
 		clog_open(d.logf, ro->foreground);
 	} else {
 		clog_open(stderr, 0);
-	}
-	if (cfg->nbmp) {
-		clog_printf("event=error error=\"bmp-listen: the BMP listener is "
-		            "not available in this build\"");
-		fprintf(stderr, "vigil collect: bmp-listen: the BMP listener is "
-		        "not available in this build\n");
-		rc = 2;
-		goto out_log;
 	}
 	if (evthread_use_pthreads() < 0 || (d.base = event_base_new()) == NULL) {
 		fprintf(stderr, "vigil collect: cannot set up libevent\n");
@@ -1054,6 +1258,20 @@ collect_run(struct collect_cfg *cfg, const struct collect_run_opts *ro)
 	for (unsigned i = 0; i < cfg->nlisten; i++)
 		if (listen_on(&d, &cfg->listen[i], err, sizeof(err)) < 0)
 			goto fail;
+	for (unsigned i = 0; i < cfg->nbmp; i++) {
+		char as[VG_ADDR_STRLEN];
+		vg_addr_str(&cfg->bmp_listen[i].addr, as);
+		d.bmp[i] = bmp_listener_new(d.base, as, cfg->bmp_listen[i].port,
+		                            bmp_on_elem, bmp_on_peer, &d, err,
+		                            sizeof(err));
+		if (d.bmp[i] == NULL)
+			goto fail;
+		d.nbmp++;
+		bmp_listener_set_msg_cb(d.bmp[i], bmp_on_msg);
+		bmp_listener_set_router_cb(d.bmp[i], bmp_on_router);
+		clog_printf("event=listening kind=bmp addr=%s port=%u", as,
+		            bmp_listener_port(d.bmp[i]));
+	}
 	if (apply_peers(&d, cfg, 0) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
@@ -1074,6 +1292,9 @@ collect_run(struct collect_cfg *cfg, const struct collect_run_opts *ro)
 	write_status(&d);
 	event_base_dispatch(d.base);
 
+	for (unsigned i = 0; i < d.nbmp; i++)
+		bmp_listener_free(d.bmp[i]); /* router-down callbacks run */
+	d.nbmp = 0;
 	/* sessions that did not close by themselves */
 	for (unsigned i = 0; i < d.nslots; i++) {
 		struct cpeer *p = d.slots[i];
@@ -1096,6 +1317,8 @@ fail_early:
 		fprintf(stderr, "vigil collect: %s\n", err);
 	rc = 2;
 cleanup:
+	for (unsigned i = 0; i < d.nbmp; i++)
+		bmp_listener_free(d.bmp[i]);
 	for (unsigned i = 0; i < d.nlis; i++) {
 		event_free(d.lis[i].ev);
 		close(d.lis[i].fd);

@@ -495,16 +495,19 @@ on_problem(void *ctx, const struct mrt_problem *p)
 }
 
 static struct cpeer *
-slot_of(struct proc *pr, const struct vg_elem *e)
+slot_of(struct proc *pr, const char *coll, const struct vg_elem *e)
 {
 	if (pr->last && pr->last->cfg.asn == e->peer_asn &&
+	    strcmp(pr->last->coll, coll) == 0 &&
 	    pr->last->cfg.addr.afi == e->peer_addr.afi &&
 	    memcmp(pr->last->cfg.addr.addr, e->peer_addr.addr, 16) == 0)
 		return pr->last;
 	pthread_mutex_lock(&pr->mu);
+	pr->last = NULL;
 	for (unsigned i = 0; i < pr->nslots; i++) {
 		struct cpeer *p = pr->slots[i];
 		if (p->cfg.addr.afi == e->peer_addr.afi &&
+		    strcmp(p->coll, coll) == 0 &&
 		    memcmp(p->cfg.addr.addr, e->peer_addr.addr, 16) == 0 &&
 		    (p->cfg.asn == e->peer_asn ||
 		     (e->peer_asn == BGP_AS_TRANS && p->cfg.asn > 65535))) {
@@ -534,7 +537,7 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 	uint32_t last_gen = 0;
 	int first = 1;
 	while (mrt_reader_next_elem(r, &e) > 0) {
-		struct cpeer *p = slot_of(pr, e);
+		struct cpeer *p = slot_of(pr, c->coll, e);
 		/* Each chunk has its own reader, whose attrs_gen starts again
 		 * and whose attrs may sit where the last one's did: renumber,
 		 * or the routing state's per-attributes cache would take one
@@ -547,7 +550,7 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		}
 		ce.attrs_gen = pr->gen;
 		e = &ce;
-		if (obs_elem(pr->ob, pr->cfg.collector, e) < 0) {
+		if (obs_elem(pr->ob, c->coll, e) < 0) {
 			clog_printf("event=error error=\"out of memory\"");
 			break;
 		}
@@ -561,8 +564,8 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		else if (e->type == VG_ELEM_WITHDRAW)
 			atomic_fetch_add(&p->withdraw, 1);
 		if (p->rib_id < 0)
-			p->rib_id = rib_peer_id(rib, pr->cfg.collector,
-			                        &e->peer_addr, e->peer_asn);
+			p->rib_id = rib_peer_id(rib, c->coll, &e->peer_addr,
+			                        e->peer_asn);
 	}
 	mrt_reader_free(r);
 	vg_stream_close(s);
@@ -626,7 +629,8 @@ proc_main(void *arg)
 				                      (long)(ns % 1000000000u)};
 				nanosleep(&ts, NULL);
 			}
-			if (pr->cfg.archive[0])
+			if (pr->cfg.archive[0] &&
+			    strcmp(c->coll, pr->cfg.collector) == 0)
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);
 			free(c);

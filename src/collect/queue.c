@@ -48,9 +48,10 @@ cq_destroy(struct cqueue *q)
 }
 
 uint8_t *
-cq_reserve(struct cqueue *q, size_t n)
+cq_reserve(struct cqueue *q, size_t n, const char *coll)
 {
-	if (q->cur && q->cur->len + n > q->cur->cap)
+	if (q->cur && (q->cur->len + n > q->cur->cap ||
+	               strcmp(q->cur->coll, coll) != 0))
 		cq_publish(q);
 	if (q->cur == NULL) {
 		size_t cap = n > CQ_CHUNK ? n : CQ_CHUNK;
@@ -60,6 +61,7 @@ cq_reserve(struct cqueue *q, size_t n)
 		q->cur->next = NULL;
 		q->cur->len = 0;
 		q->cur->cap = cap;
+		snprintf(q->cur->coll, sizeof(q->cur->coll), "%s", coll);
 	}
 	return q->cur->data + q->cur->len;
 }
@@ -162,7 +164,7 @@ rec_begin(struct cqueue *q, const struct cpeer *p, uint32_t local_as,
 	size_t alen = p->cfg.addr.afi == VG_AFI_IP6 ? 16 : 4;
 	size_t body = (as4 ? 8 : 4) + 4 + 2 * alen + tail;
 	size_t n = 16 + body;
-	uint8_t *r = cq_reserve(q, n), *w;
+	uint8_t *r = cq_reserve(q, n, p->coll), *w;
 	struct vg_addr local = p->local_addr;
 
 	if (r == NULL)
