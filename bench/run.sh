@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # vigil's benchmarks, each against a real peer run side by side on the
-# same bytes, with peak memory.  Usage: bench/run.sh [dump|decomp|replay|api|all]
+# same bytes, with peak memory.
+# Usage: bench/run.sh [dump|decomp|replay|api|collect|all]
 #   dump    vigil dump -m vs Debian's bgpdump -m on >= 300 MB of
 #           concatenated real MRT files (plain, .gz, .bz2), parse-only,
 #           and the raw limits (cat, a bare header walk in memory)
@@ -11,6 +12,8 @@
 #   api     vigil serve under wrk: status and signals requests/s and p99 on
 #           a week of 5-minute bins for every country and origin AS
 #           (bench/api.sh)
+#   collect vigil collect receiving 1.15 M routes over BGP from two GoBGP
+#           speakers and from two scripted peers (bench/collect.sh)
 # Work files go to bench/out/ (git-ignored) and are reused.  Figures are
 # printed, never asserted: the machine decides them.
 set -u
@@ -108,6 +111,8 @@ dump) bench_dump ;;
 decomp) sh bench/decomp.sh ;;
 replay) bench_replay ;;
 api) bash bench/api.sh ;;
-all) bench_dump; sh bench/decomp.sh; bench_replay; bash bench/api.sh ;;
-*) echo "usage: bench/run.sh [dump|decomp|replay|api|all]" >&2; exit 2 ;;
+collect) bash bench/collect.sh all ;;
+all) bench_dump; sh bench/decomp.sh; bench_replay; bash bench/api.sh
+     bash bench/collect.sh all ;;
+*) echo "usage: bench/run.sh [dump|decomp|replay|api|collect|all]" >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@ int cmd_signals(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 int cmd_bmp_listen(int argc, char **argv);
 
 extern const char *vigil_progname;

@@ -28,6 +28,7 @@ static const char usage[] =
     "  serve     HTTP API, dashboard and metrics of a database\n"
     "  fetch     download RIPE RIS / RouteViews archive files (and RIR\n"
     "            delegation files) for collectors and a time range\n"
+    "  collect   run a live BGP route collector: archive, detect, store\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
     "            with scripted outages, flaps and session drops\n"
     "  bmp-listen  accept BMP feeds from routers and print them like dump\n"
@@ -56,6 +57,7 @@ static const struct command {
 	{"plot", cmd_plot},
 	{"fetch", cmd_fetch},
 	{"serve", cmd_serve},
+	{"collect", cmd_collect},
 	{"bmp-listen", cmd_bmp_listen},
 };
 
