@@ -15,6 +15,7 @@ int cmd_events(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_signals(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 extern const char *vigil_progname;
 

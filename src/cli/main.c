@@ -25,6 +25,7 @@ static const char usage[] =
     "  status    an entity's state at a time: visibility, events, upstreams\n"
     "  signals   an entity's per-bin signals (table, CSV, JSON)\n"
     "  plot      an entity's visibility and events as an SVG chart\n"
+    "  collect   run a live BGP route collector: archive, detect, store\n"
     "  scenario  build a multi-peer MRT test scenario from a real table,\n"
     "            with scripted outages, flaps and session drops\n"
     "  help      show this text, or `vigil help COMMAND`\n"
@@ -50,6 +51,7 @@ static const struct command {
 	{"status", cmd_status},
 	{"signals", cmd_signals},
 	{"plot", cmd_plot},
+	{"collect", cmd_collect},
 };
 
 static const struct command *

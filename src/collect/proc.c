@@ -1,0 +1,732 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The collector's processing thread: takes chunks of MRT records from the
+ * queue, writes them to the RIS-style archive (updates files per interval,
+ * TABLE_DUMP_V2 RIB dumps), decodes them with the same MRT reader `vigil
+ * replay` uses (so a replay of the archive sees exactly the elements the
+ * live run saw), feeds the observatory, closes bins on the wall clock, and
+ * writes signals, events, peers and the metrics snapshot to the store.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect/collect_impl.h"
+#include "vigil/cursor.h"
+#include "vigil/mrt.h"
+#include "vigil/mrt_write.h"
+#include "vigil/store.h"
+#include "vigil/stream.h"
+
+struct ev_seen {
+	uint64_t id;
+	uint8_t level;
+	uint8_t closed;
+};
+
+struct proc {
+	struct collect_cfg cfg; /* copy: strings used, peers not */
+	struct cqueue *q;
+	pthread_t th;
+	int running;
+	struct geo_db *geo;
+	struct obs *ob;
+	struct vg_store *db;
+	int dberr, arcerr;
+	/* peers */
+	pthread_mutex_t mu;
+	struct cpeer **slots;
+	unsigned nslots;
+	struct cpeer *last;
+	/* archive */
+	struct mrt_writer *upd;
+	int64_t upd_bin;
+	uint32_t next_rib;
+	/* detection */
+	int fed;
+	struct ev_seen *evs;
+	uint32_t nevs, capevs;
+	time_t last_metrics;
+	uint32_t last_elem_time;
+	uint32_t detect_lag;
+	uint32_t gen;           /* attrs_gen across the per-chunk readers */
+	/* stats */
+	atomic_uint_fast64_t elements;
+	atomic_uint events_open;
+	atomic_uint_fast64_t bins;
+	atomic_uint_fast64_t problems;
+};
+
+/* ---- archive --------------------------------------------------------- */
+
+static int
+mkdirs(const char *path)
+{
+	char tmp[1200];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* DIR/YYYY.MM/KIND.YYYYMMDD.HHMM.gz for time T; creates the month dir. */
+static int
+arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char month[16], name[64];
+	gmtime_r(&tt, &tm);
+	strftime(month, sizeof(month), "%Y.%m", &tm);
+	strftime(name, sizeof(name), "%Y%m%d.%H%M", &tm);
+	if ((size_t)snprintf(buf, len, "%s/%s", pr->cfg.archive, month) >= len)
+		return -1;
+	if (mkdirs(buf) < 0) {
+		clog_printf("event=archive-error error=\"cannot create %s: %s\"",
+		            buf, strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(buf, len, "%s/%s/%s.%s.gz", pr->cfg.archive, month,
+	                     kind, name) >= len)
+		return -1;
+	return 0;
+}
+
+static void
+arc_close_updates(struct proc *pr)
+{
+	char err[512];
+	if (pr->upd == NULL)
+		return;
+	if (mrt_writer_close(pr->upd, err, sizeof(err)) < 0) {
+		clog_printf("event=archive-error error=\"%s\"", err);
+		pr->arcerr = 1;
+	}
+	pr->upd = NULL;
+}
+
+static struct mrt_writer *
+arc_updates_at(struct proc *pr, uint32_t t)
+{
+	char path[1200], err[512];
+	int64_t bin = t - t % pr->cfg.updates_interval;
+	struct mrt_writer_opts wo = {.gzip = 1, .level = 6, .atomic = 1};
+
+	if (pr->upd && bin == pr->upd_bin)
+		return pr->upd;
+	if (pr->upd && bin < pr->upd_bin)
+		return pr->upd; /* the clock went back: keep the file */
+	arc_close_updates(pr);
+	if (arc_path(pr, "updates", bin, path, sizeof(path)) < 0)
+		return NULL;
+	if ((pr->upd = mrt_writer_open(path, &wo, err, sizeof(err))) == NULL) {
+		clog_printf("event=archive-error error=\"%s\"", err);
+		pr->arcerr = 1;
+		return NULL;
+	}
+	pr->upd_bin = bin;
+	return pr->upd;
+}
+
+/* Write every record of chunk C to the updates files. */
+static void
+arc_chunk(struct proc *pr, const struct cq_chunk *c)
+{
+	size_t off = 0;
+	while (off + 16 <= c->len) {
+		const uint8_t *r = c->data + off;
+		uint32_t t = vg_load_be32(r);
+		uint16_t type = vg_load_be16(r + 4), sub = vg_load_be16(r + 6);
+		uint32_t len = vg_load_be32(r + 8);
+		uint32_t usec = vg_load_be32(r + 12);
+		struct mrt_writer *w = arc_updates_at(pr, t);
+		if (w && mrt_write_record(w, t, usec, type, sub, r + 16,
+		                          len - 4) < 0 && !pr->arcerr) {
+			clog_printf("event=archive-error error=\"%s\"",
+			            mrt_writer_error(w));
+			pr->arcerr = 1;
+		}
+		off += 12 + (size_t)len;
+	}
+}
+
+/* ---- RIB dumps (bview) ---------------------------------------------- */
+
+/* A TABLE_DUMP_V2 dump of the routing state: for each prefix, each peer's
+ * route with its AS path (what the routing state keeps; see docs). */
+static void
+arc_bview(struct proc *pr, uint32_t now)
+{
+	char path[1200], err[512];
+	struct mrt_writer_opts wo = {.gzip = 1, .level = 6, .atomic = 1};
+	struct rib *rib = obs_rib(pr->ob);
+	unsigned np = rib_npeers(rib);
+	struct mrt_peer *peers;
+	struct mrt_rib_entry *ents = NULL;
+	uint8_t *abuf = NULL;
+	uint32_t *pidx = NULL;
+	struct bgp_path bp;
+	unsigned nidx = 0;
+
+	if (arc_path(pr, "bview", now, path, sizeof(path)) < 0)
+		return;
+	peers = calloc(np ? np : 1, sizeof(*peers));
+	pidx = calloc(np ? np : 1, sizeof(*pidx));
+	if (peers == NULL || pidx == NULL)
+		goto out;
+	for (unsigned i = 0; i < np; i++) {
+		const struct rib_peer *p = rib_peer(rib, i);
+		pidx[i] = UINT32_MAX;
+		if (strcmp(p->collector, pr->cfg.collector) != 0)
+			continue;
+		memset(&peers[nidx], 0, sizeof(peers[nidx]));
+		peers[nidx].addr = p->addr;
+		peers[nidx].asn = p->asn;
+		if (p->addr.afi == VG_AFI_IP4)
+			memcpy(peers[nidx].bgp_id, p->addr.addr, 4);
+		pidx[i] = nidx++;
+	}
+	struct mrt_writer *w = mrt_writer_open(path, &wo, err, sizeof(err));
+	if (w == NULL) {
+		clog_printf("event=archive-error error=\"%s\"", err);
+		goto out;
+	}
+	bgp_path_init(&bp);
+	mrt_write_peer_index(w, now, pr->cfg.router_id, pr->cfg.collector,
+	                     peers, nidx);
+	uint32_t cap_e = 0;
+	size_t cap_a = 0;
+	uint64_t routes = 0;
+	for (uint32_t id = 0; id < rib_npfx(rib); id++) {
+		struct rib_pfx *x = rib_pfx(rib, id);
+		if (x == NULL || x->nroutes == 0)
+			continue;
+		if (x->nroutes > cap_e) {
+			cap_e = x->nroutes;
+			free(ents);
+			if ((ents = calloc(cap_e, sizeof(*ents))) == NULL)
+				break;
+		}
+		size_t need = (size_t)x->nroutes * 1100;
+		if (need > cap_a) {
+			free(abuf);
+			cap_a = need;
+			if ((abuf = malloc(cap_a)) == NULL)
+				break;
+		}
+		uint32_t n = 0;
+		size_t used = 0;
+		for (uint16_t k = 0; k < x->nroutes; k++) {
+			const struct rib_route *rt = &x->routes[k];
+			if (pidx[rt->peer] == UINT32_MAX)
+				continue;
+			uint32_t na;
+			const uint32_t *asns = rib_path_asns(rib, rt->path, &na);
+			/* one AS_SEQUENCE segment per 255 ASNs */
+			if (na + 1 > bp.cap_asn) {
+				uint32_t *a2 = realloc(bp.asn, (na + 1) * sizeof(uint32_t));
+				if (a2 == NULL)
+					continue;
+				bp.asn = a2;
+				bp.cap_asn = na + 1;
+			}
+			if (na / 255 + 2 > bp.cap_seg) {
+				uint32_t ns = na / 255 + 2;
+				uint8_t *t2 = realloc(bp.seg_type, ns);
+				if (t2 == NULL)
+					continue;
+				bp.seg_type = t2;
+				uint32_t *l2 = realloc(bp.seg_len, ns * sizeof(uint32_t));
+				if (l2 == NULL)
+					continue;
+				bp.seg_len = l2;
+				bp.cap_seg = ns;
+			}
+			memcpy(bp.asn, asns, na * sizeof(uint32_t));
+			bp.nasn = na;
+			bp.nseg = 0;
+			for (uint32_t s0 = 0; s0 < na; s0 += 255) {
+				bp.seg_type[bp.nseg] = BGP_AS_SEQUENCE;
+				bp.seg_len[bp.nseg] = na - s0 < 255 ? na - s0 : 255;
+				bp.nseg++;
+			}
+			struct bgp_attr_set as;
+			memset(&as, 0, sizeof(as));
+			as.origin = 2; /* INCOMPLETE: the state keeps no ORIGIN */
+			as.path = &bp;
+			unsigned fl = 0;
+			if (x->p.afi == VG_AFI_IP6) {
+				fl = BGP_ENC_MRT_MP;
+				as.has = BGP_SET_NEXTHOP6;
+				as.nexthop6_len = 16;
+			}
+			int al = bgp_attrs_encode(abuf + used, cap_a - used, &as, fl);
+			if (al < 0)
+				continue;
+			ents[n].peer_index = (uint16_t)pidx[rt->peer];
+			ents[n].originated = rib_peer(rib, rt->peer)->up_since;
+			ents[n].path_id = 0;
+			ents[n].attrs = abuf + used;
+			ents[n].attrs_len = (uint16_t)al;
+			used += (size_t)al;
+			n++;
+		}
+		if (n && mrt_write_rib(w, now, &x->p, ents, n, 0) == 0)
+			routes += n;
+	}
+	bgp_path_destroy(&bp);
+	if (mrt_writer_close(w, err, sizeof(err)) < 0) {
+		clog_printf("event=archive-error error=\"%s\"", err);
+		pr->arcerr = 1;
+	} else {
+		clog_printf("event=rib-dump file=%s peers=%u routes=%llu", path,
+		            nidx, (unsigned long long)routes);
+	}
+out:
+	free(peers);
+	free(pidx);
+	free(ents);
+	free(abuf);
+}
+
+/* ---- store sink ------------------------------------------------------ */
+
+static void
+db_fail(struct proc *pr)
+{
+	if (!pr->dberr)
+		clog_printf("event=db-error error=\"%s\"", store_error(pr->db));
+	pr->dberr = 1;
+}
+
+static void
+put_peers(struct proc *pr)
+{
+	struct rib *rib = obs_rib(pr->ob);
+	for (unsigned i = 0; i < rib_npeers(rib); i++) {
+		const struct rib_peer *p = rib_peer(rib, i);
+		struct store_peer sp;
+		memset(&sp, 0, sizeof(sp));
+		snprintf(sp.collector, sizeof(sp.collector), "%s", p->collector);
+		sp.addr = p->addr;
+		sp.asn = p->asn;
+		sp.v4_routes = p->n_v4;
+		sp.v6_routes = p->n_v6;
+		sp.full_v4 = p->full_v4;
+		sp.full_v6 = p->full_v6;
+		sp.up = p->up;
+		sp.last_change = p->last_change;
+		if (store_put_peer(pr->db, &sp) < 0)
+			db_fail(pr);
+	}
+}
+
+static void
+put_metrics(struct proc *pr)
+{
+	char buf[4096];
+	struct obs_stats st;
+	size_t n = 0;
+	unsigned up = 0;
+	struct rib *rib = obs_rib(pr->ob);
+
+	obs_stats(pr->ob, &st);
+	for (unsigned i = 0; i < rib_npeers(rib); i++)
+		up += rib_peer(rib, i)->up;
+	uint64_t rib_bytes = st.rib.bytes_routes + st.rib.bytes_prefixes +
+	                     st.rib.bytes_index + st.rib.bytes_paths;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+	    "# HELP vigil_elements_total Routing elements processed.\n"
+	    "# TYPE vigil_elements_total counter\n"
+	    "vigil_elements_total %llu\n"
+	    "# HELP vigil_peers_up Collector peers whose session is up.\n"
+	    "# TYPE vigil_peers_up gauge\n"
+	    "vigil_peers_up %u\n"
+	    "# HELP vigil_routes Routes held in the routing state.\n"
+	    "# TYPE vigil_routes gauge\n"
+	    "vigil_routes %llu\n"
+	    "# HELP vigil_memory_bytes Memory held, by subsystem.\n"
+	    "# TYPE vigil_memory_bytes gauge\n"
+	    "vigil_memory_bytes{subsystem=\"rib\"} %llu\n"
+	    "vigil_memory_bytes{subsystem=\"obs\"} %llu\n"
+	    "vigil_memory_bytes{subsystem=\"queue\"} %llu\n"
+	    "# HELP vigil_queue_depth Bytes waiting between the socket loop and processing.\n"
+	    "# TYPE vigil_queue_depth gauge\n"
+	    "vigil_queue_depth %llu\n"
+	    "# HELP vigil_queue_overflows_total Times the queue filled and reading paused.\n"
+	    "# TYPE vigil_queue_overflows_total counter\n"
+	    "vigil_queue_overflows_total %llu\n"
+	    "# HELP vigil_events_open Events not yet ended.\n"
+	    "# TYPE vigil_events_open gauge\n"
+	    "vigil_events_open %u\n"
+	    "# HELP vigil_detection_lag_seconds Wall-clock time between a bin's end and its detection.\n"
+	    "# TYPE vigil_detection_lag_seconds gauge\n"
+	    "vigil_detection_lag_seconds %u\n",
+	    (unsigned long long)st.elems, up, (unsigned long long)st.rib.routes,
+	    (unsigned long long)rib_bytes, (unsigned long long)st.bytes_obs,
+	    (unsigned long long)atomic_load(&pr->q->depth),
+	    (unsigned long long)atomic_load(&pr->q->depth),
+	    (unsigned long long)atomic_load(&pr->q->overflows),
+	    atomic_load(&pr->events_open), pr->detect_lag);
+	if (pr->db && !pr->dberr && store_set_meta(pr->db, "metrics", buf) < 0)
+		db_fail(pr);
+}
+
+static void
+sink_signals(void *ctx, const struct vg_signal *s, size_t n)
+{
+	struct proc *pr = ctx;
+	atomic_fetch_add(&pr->bins, 1);
+	if (n) {
+		time_t now = time(NULL);
+		uint32_t end = s[0].bin_start + s[0].bin_len;
+		pr->detect_lag = now > end ? (uint32_t)(now - end) : 0;
+	}
+	if (pr->db == NULL || pr->dberr)
+		return;
+	put_peers(pr);
+	put_metrics(pr);
+	pr->last_metrics = time(NULL);
+	/* one transaction per bin: entities, events, signals, peers */
+	if (store_put_signals(pr->db, s, n) < 0 || store_commit(pr->db) < 0 ||
+	    store_begin(pr->db) < 0)
+		db_fail(pr);
+}
+
+static void
+sink_event(void *ctx, const struct vg_event *ev)
+{
+	struct proc *pr = ctx;
+	char ent[VG_ENTITY_STRLEN], t0[32];
+	uint32_t i;
+
+	if (pr->db && !pr->dberr && store_put_event(pr->db, ev) < 0)
+		db_fail(pr);
+	for (i = 0; i < pr->nevs; i++)
+		if (pr->evs[i].id == ev->id)
+			break;
+	const char *what = NULL;
+	if (i == pr->nevs) {
+		if (pr->nevs == pr->capevs) {
+			uint32_t nc = pr->capevs ? pr->capevs * 2 : 64;
+			struct ev_seen *ne = realloc(pr->evs, nc * sizeof(*ne));
+			if (ne == NULL)
+				return;
+			pr->evs = ne;
+			pr->capevs = nc;
+		}
+		pr->evs[i].id = ev->id;
+		pr->evs[i].level = ev->level;
+		pr->evs[i].closed = 0;
+		pr->nevs++;
+		what = "open";
+		atomic_fetch_add(&pr->events_open, 1);
+	}
+	if (ev->end && !pr->evs[i].closed) {
+		pr->evs[i].closed = 1;
+		what = "close";
+		atomic_fetch_sub(&pr->events_open, 1);
+	} else if (ev->level != pr->evs[i].level && !what) {
+		what = "level";
+	}
+	pr->evs[i].level = ev->level;
+	if (what == NULL)
+		return;
+	vg_entity_fmt(&ev->ent, ent);
+	time_t st = ev->start;
+	struct tm tm;
+	gmtime_r(&st, &tm);
+	strftime(t0, sizeof(t0), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char endbuf[40] = "";
+	if (ev->end) {
+		time_t et = ev->end;
+		gmtime_r(&et, &tm);
+		strftime(endbuf, sizeof(endbuf), " end=%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	clog_printf("event=%s-%s id=%llu entity=%s level=%s start=%s%s "
+	            "depth=%.3f baseline=%.1f bottom=%.1f evidence=%u",
+	            vg_event_kind_name(ev->kind), what,
+	            (unsigned long long)ev->id, ent,
+	            vg_event_level_name(ev->level), t0, endbuf, ev->depth,
+	            ev->baseline, ev->bottom, ev->n_evidence_total);
+}
+
+static void
+sink_entity(void *ctx, const struct vg_entity *e, const char *name)
+{
+	struct proc *pr = ctx;
+	if (pr->db && !pr->dberr && store_put_entity(pr->db, e, name) < 0)
+		db_fail(pr);
+}
+
+/* ---- elements ---------------------------------------------------------- */
+
+static void
+on_problem(void *ctx, const struct mrt_problem *p)
+{
+	struct proc *pr = ctx;
+	/* the event loop already logged the UPDATE's RFC 7606 problems with
+	 * the peer's name; here they are only counted */
+	atomic_fetch_add(&pr->problems, 1);
+}
+
+static struct cpeer *
+slot_of(struct proc *pr, const struct vg_elem *e)
+{
+	if (pr->last && pr->last->cfg.asn == e->peer_asn &&
+	    pr->last->cfg.addr.afi == e->peer_addr.afi &&
+	    memcmp(pr->last->cfg.addr.addr, e->peer_addr.addr, 16) == 0)
+		return pr->last;
+	pthread_mutex_lock(&pr->mu);
+	for (unsigned i = 0; i < pr->nslots; i++) {
+		struct cpeer *p = pr->slots[i];
+		if (p->cfg.addr.afi == e->peer_addr.afi &&
+		    memcmp(p->cfg.addr.addr, e->peer_addr.addr, 16) == 0 &&
+		    (p->cfg.asn == e->peer_asn ||
+		     (e->peer_asn == BGP_AS_TRANS && p->cfg.asn > 65535))) {
+			pr->last = p;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pr->mu);
+	return pr->last;
+}
+
+static void
+elems_chunk(struct proc *pr, const struct cq_chunk *c)
+{
+	char err[256];
+	const struct vg_elem *e;
+	vg_stream *s = vg_stream_open_mem(c->data, c->len, NULL, err,
+	                                  sizeof(err));
+	if (s == NULL)
+		return;
+	struct mrt_reader *r = mrt_reader_new(s, "live", on_problem, pr);
+	if (r == NULL) {
+		vg_stream_close(s);
+		return;
+	}
+	struct rib *rib = obs_rib(pr->ob);
+	uint32_t last_gen = 0;
+	int first = 1;
+	while (mrt_reader_next_elem(r, &e) > 0) {
+		struct cpeer *p = slot_of(pr, e);
+		/* Each chunk has its own reader, whose attrs_gen starts again
+		 * and whose attrs may sit where the last one's did: renumber,
+		 * or the routing state's per-attributes cache would take one
+		 * chunk's path for another's. */
+		struct vg_elem ce = *e;
+		if (first || e->attrs_gen != last_gen) {
+			pr->gen++;
+			last_gen = e->attrs_gen;
+			first = 0;
+		}
+		ce.attrs_gen = pr->gen;
+		e = &ce;
+		if (obs_elem(pr->ob, pr->cfg.collector, e) < 0) {
+			clog_printf("event=error error=\"out of memory\"");
+			break;
+		}
+		pr->fed = 1;
+		pr->last_elem_time = e->time_sec;
+		atomic_fetch_add(&pr->elements, 1);
+		if (p == NULL)
+			continue;
+		if (e->type == VG_ELEM_ANNOUNCE)
+			atomic_fetch_add(&p->announce, 1);
+		else if (e->type == VG_ELEM_WITHDRAW)
+			atomic_fetch_add(&p->withdraw, 1);
+		if (p->rib_id < 0)
+			p->rib_id = rib_peer_id(rib, pr->cfg.collector,
+			                        &e->peer_addr, e->peer_asn);
+	}
+	mrt_reader_free(r);
+	vg_stream_close(s);
+	/* route counts for the status file */
+	pthread_mutex_lock(&pr->mu);
+	for (unsigned i = 0; i < pr->nslots; i++) {
+		struct cpeer *p = pr->slots[i];
+		if (p->rib_id >= 0) {
+			const struct rib_peer *rp = rib_peer(rib, (unsigned)p->rib_id);
+			atomic_store(&p->routes_v4, rp->n_v4);
+			atomic_store(&p->routes_v6, rp->n_v6);
+		}
+	}
+	pthread_mutex_unlock(&pr->mu);
+}
+
+/* ---- the thread ------------------------------------------------------- */
+
+static void
+tick(struct proc *pr, int idle)
+{
+	time_t now = time(NULL);
+	/* Records are stamped by the loop microseconds before they are
+	 * queued; two seconds of margin keeps a bin from closing before its
+	 * last records are in (a replay of the archive closes it later, on
+	 * the next record, with the same result). */
+	if (idle && pr->fed && now > 2)
+		obs_advance(pr->ob, (uint32_t)(now - 2));
+	if (idle && pr->upd &&
+	    now - 2 >= pr->upd_bin + (int64_t)pr->cfg.updates_interval)
+		arc_close_updates(pr);
+	if (pr->cfg.archive[0] && pr->cfg.rib_interval && pr->fed &&
+	    (uint32_t)now >= pr->next_rib) {
+		if (pr->next_rib)
+			arc_bview(pr, (uint32_t)now);
+		pr->next_rib = (uint32_t)(now - now % pr->cfg.rib_interval) +
+		               pr->cfg.rib_interval;
+	}
+	if (pr->db && !pr->dberr && now - pr->last_metrics >= 10) {
+		pr->last_metrics = now;
+		put_peers(pr);
+		put_metrics(pr);
+		if (store_commit(pr->db) < 0 || store_begin(pr->db) < 0)
+			db_fail(pr);
+	}
+}
+
+static void *
+proc_main(void *arg)
+{
+	struct proc *pr = arg;
+	for (;;) {
+		int closed;
+		struct cq_chunk *c = cq_pop(pr->q, 500, &closed);
+		if (c) {
+			if (pr->cfg.archive[0])
+				arc_chunk(pr, c);
+			elems_chunk(pr, c);
+			free(c);
+			tick(pr, 0);
+			continue;
+		}
+		if (closed)
+			break;
+		tick(pr, 1);
+	}
+	arc_close_updates(pr);
+	if (pr->fed)
+		obs_finish(pr->ob);
+	if (pr->db && !pr->dberr) {
+		put_peers(pr);
+		put_metrics(pr);
+		if (store_commit(pr->db) < 0)
+			db_fail(pr);
+	}
+	return NULL;
+}
+
+struct proc *
+proc_new(const struct collect_cfg *c, struct cqueue *q, char *err,
+         size_t errlen)
+{
+	struct proc *pr = calloc(1, sizeof(*pr));
+	if (pr == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pr->cfg = *c;
+	pr->cfg.peers = NULL;
+	pr->cfg.npeers = 0;
+	pr->q = q;
+	pthread_mutex_init(&pr->mu, NULL);
+	pr->geo = geo_db_new();
+	if (pr->geo == NULL)
+		goto oom;
+	for (unsigned i = 0; i < c->ngeo; i++)
+		if (geo_load(pr->geo, c->geo[i], err, errlen) < 0)
+			goto fail;
+	if (geo_db_finish(pr->geo) < 0)
+		goto oom;
+	if (c->db[0]) {
+		pr->db = store_open(c->db, STORE_CREATE, err, errlen);
+		if (pr->db == NULL)
+			goto fail;
+		char v[32];
+		snprintf(v, sizeof(v), "%u", c->obs.bin_len);
+		if (store_set_meta(pr->db, "bin_len", v) < 0 ||
+		    store_set_meta(pr->db, "source", "collect") < 0 ||
+		    store_begin(pr->db) < 0) {
+			snprintf(err, errlen, "database %s: %s", c->db,
+			         store_error(pr->db));
+			goto fail;
+		}
+	}
+	struct obs_sink sink = {pr, sink_signals, sink_event, sink_entity};
+	pr->ob = obs_new(&c->obs, pr->geo, &sink);
+	if (pr->ob == NULL)
+		goto oom;
+	return pr;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (pr->db)
+		store_close(pr->db);
+	geo_db_free(pr->geo);
+	pthread_mutex_destroy(&pr->mu);
+	free(pr);
+	return NULL;
+}
+
+int
+proc_start(struct proc *pr)
+{
+	if (pthread_create(&pr->th, NULL, proc_main, pr) != 0)
+		return -1;
+	pr->running = 1;
+	return 0;
+}
+
+void
+proc_set_peers(struct proc *pr, struct cpeer **slots, unsigned n)
+{
+	pthread_mutex_lock(&pr->mu);
+	pr->slots = slots;
+	pr->nslots = n;
+	pthread_mutex_unlock(&pr->mu);
+}
+
+int
+proc_join_free(struct proc *pr, struct proc_stats *final)
+{
+	int rc;
+	if (pr == NULL)
+		return 0;
+	if (pr->running)
+		pthread_join(pr->th, NULL);
+	if (final)
+		proc_stats(pr, final);
+	rc = pr->dberr || pr->arcerr ? -1 : 0;
+	obs_free(pr->ob);
+	if (pr->db)
+		store_close(pr->db);
+	geo_db_free(pr->geo);
+	free(pr->evs);
+	pthread_mutex_destroy(&pr->mu);
+	free(pr);
+	return rc;
+}
+
+void
+proc_stats(struct proc *pr, struct proc_stats *st)
+{
+	st->elements = atomic_load(&pr->elements);
+	st->events_open = atomic_load(&pr->events_open);
+	st->bins = atomic_load(&pr->bins);
+	st->last_bin_end = 0;
+	st->problems = atomic_load(&pr->problems);
+}

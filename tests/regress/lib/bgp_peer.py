@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""A scripted BGP peer for testing `vigil collect` (stdlib only).
+
+Connects from a chosen 127.0.0.0/8 source address to the collector, speaks
+BGP from hand-built bytes (OPEN with capabilities, KEEPALIVE, UPDATE,
+NOTIFICATION) and replays UPDATE messages taken from a real MRT file (the
+BGP4MP_ET MESSAGE_AS4 records of a RIS full-table session).  Steps come
+from the command line, run in order:
+
+  open [hold=N] [as4=0] [addpath=1] [gr=T] [asn=N] [extmsg=1]
+  established            wait for the collector's OPEN + KEEPALIVE
+  mrt FILE [limit=N]     send the UPDATEs of FILE (raw, as recorded)
+  announce PFX PATH [nh=A.B.C.D]   PATH like 64500,131279
+  withdraw PFX[,PFX...]
+  raw HEX                send these bytes as is
+  badattr PFX            an UPDATE with a malformed attribute (ORIGIN 7)
+  keepalives on|off      send keepalives (every hold/3) or go silent
+  sleep S
+  notify CODE SUB [TEXT]   send a NOTIFICATION and close
+  expect-notify CODE SUB [TIMEOUT]   wait until the collector sends it
+  expect-closed [TIMEOUT]  wait until the collector closes the session
+  close                  close the TCP connection without NOTIFICATION
+  write-count FILE       write "routes sent" to FILE
+
+Exit status 0 if every step succeeded; a failed step prints why and exits 1.
+"""
+import gzip
+import ipaddress
+import socket
+import struct
+import sys
+import threading
+import time
+
+MARKER = b"\xff" * 16
+
+
+def msg(mtype, body):
+    return MARKER + struct.pack("!HB", 19 + len(body), mtype) + body
+
+
+def cap(code, val):
+    return struct.pack("!BB", code, len(val)) + val
+
+
+def open_msg(asn, hold, rid, as4=True, addpath=False, gr=None, extmsg=False):
+    caps = cap(1, struct.pack("!HBB", 1, 0, 1)) + cap(1, struct.pack("!HBB", 2, 0, 1))
+    caps += cap(2, b"")
+    if as4:
+        caps += cap(65, struct.pack("!I", asn))
+    if addpath:
+        caps += cap(69, struct.pack("!HBB", 1, 1, 2) + struct.pack("!HBB", 2, 1, 2))
+    if gr is not None:
+        caps += cap(64, struct.pack("!H", gr & 0xFFF) + struct.pack("!HBB", 1, 1, 0x80))
+    if extmsg:
+        caps += cap(6, b"")
+    params = struct.pack("!BB", 2, len(caps)) + caps
+    my = asn if asn < 65536 else 23456
+    body = struct.pack("!BHH", 4, my, hold) + socket.inet_aton(rid)
+    body += struct.pack("!B", len(params)) + params
+    return msg(1, body)
+
+
+def nlri(prefix, path_id=None):
+    net = ipaddress.ip_network(prefix)
+    n = (net.prefixlen + 7) // 8
+    b = struct.pack("!B", net.prefixlen) + net.network_address.packed[:n]
+    if path_id is not None:
+        b = struct.pack("!I", path_id) + b
+    return b
+
+
+def attr(flags, code, val):
+    if len(val) > 255:
+        return struct.pack("!BBH", flags | 0x10, code, len(val)) + val
+    return struct.pack("!BBB", flags, code, len(val)) + val
+
+
+def update(withdrawn=(), announced=(), path=(), nh="10.255.0.2", as4=True,
+           addpath=False, origin=0, raw_attrs=None):
+    pid = 1 if addpath else None
+    v4w = [p for p in withdrawn if ":" not in p]
+    v6w = [p for p in withdrawn if ":" in p]
+    v4a = [p for p in announced if ":" not in p]
+    v6a = [p for p in announced if ":" not in p and False] + [p for p in announced if ":" in p]
+    wd = b"".join(nlri(p, pid) for p in v4w)
+    attrs = b""
+    if announced:
+        if raw_attrs is not None:
+            attrs = raw_attrs
+        else:
+            attrs += attr(0x40, 1, bytes([origin]))
+            fmt = "!I" if as4 else "!H"
+            seg = struct.pack("!BB", 2, len(path)) + b"".join(struct.pack(fmt, a) for a in path)
+            attrs += attr(0x40, 2, seg if path else b"")
+            if v4a:
+                attrs += attr(0x40, 3, socket.inet_aton(nh))
+            if v6a:
+                nh6 = ipaddress.ip_address("2001:db8:ffff::2").packed
+                val = struct.pack("!HBB", 2, 1, 16) + nh6 + b"\x00" + b"".join(nlri(p, pid) for p in v6a)
+                attrs += attr(0x80, 14, val)
+    if v6w:
+        val = struct.pack("!HB", 2, 1) + b"".join(nlri(p, pid) for p in v6w)
+        attrs += attr(0x80, 15, val)
+    body = struct.pack("!H", len(wd)) + wd + struct.pack("!H", len(attrs)) + attrs
+    body += b"".join(nlri(p, pid) for p in v4a)
+    return msg(2, body)
+
+
+def mrt_updates(path, limit=None):
+    """Raw BGP UPDATE messages of the BGP4MP(_ET) MESSAGE_AS4 records."""
+    op = gzip.open if path.endswith(".gz") else open
+    with op(path, "rb") as f:
+        data = f.read()
+    off, n = 0, 0
+    while off + 12 <= len(data):
+        ts, typ, sub, ln = struct.unpack_from("!IHHI", data, off)
+        body = data[off + 12: off + 12 + ln]
+        off += 12 + ln
+        if typ == 17:
+            body = body[4:]
+        if typ not in (16, 17) or sub not in (4, 9):
+            continue
+        afi = struct.unpack_from("!H", body, 10)[0]
+        alen = 4 if afi == 1 else 16
+        m = body[12 + 2 * alen:]
+        if len(m) >= 19 and m[18] == 2:
+            yield m
+            n += 1
+            if limit and n >= limit:
+                return
+
+
+class Peer:
+    def __init__(self, src, dst, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((src, 0))
+        self.sock.settimeout(10)
+        self.sock.connect((dst, port))
+        self.sock.settimeout(None)
+        self.lock = threading.Lock()
+        self.got = []          # (type, body)
+        self.closed = False
+        self.keepalive = True
+        self.hold = 90
+        self.routes = 0
+        self.as4 = True
+        self.addpath = False
+        threading.Thread(target=self._reader, daemon=True).start()
+        threading.Thread(target=self._ka, daemon=True).start()
+
+    def _reader(self):
+        buf = b""
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    break
+                buf += d
+                while len(buf) >= 19:
+                    ln = struct.unpack_from("!H", buf, 16)[0]
+                    if len(buf) < ln:
+                        break
+                    with self.lock:
+                        self.got.append((buf[18], buf[19:ln]))
+                    buf = buf[ln:]
+        except OSError:
+            pass
+        self.closed = True
+
+    def _ka(self):
+        while not self.closed:
+            time.sleep(max(self.hold / 3.0, 0.3) if self.hold else 1)
+            if self.keepalive and not self.closed:
+                try:
+                    self.send(msg(4, b""))
+                except OSError:
+                    return
+
+    def send(self, b):
+        with self.lock:
+            self.sock.sendall(b)
+
+    def wait_for(self, pred, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            with self.lock:
+                for t, b in self.got:
+                    if pred(t, b):
+                        return (t, b)
+            time.sleep(0.05)
+        return None
+
+
+def fail(why):
+    print("bgp_peer: FAILED: " + why, file=sys.stderr)
+    sys.exit(1)
+
+
+def kv(args):
+    out = {}
+    pos = []
+    for a in args:
+        if "=" in a:
+            k, v = a.split("=", 1)
+            out[k] = v
+        else:
+            pos.append(a)
+    return pos, out
+
+
+def main(argv):
+    # bgp_peer.py SRC PORT ASN -- step args ; step args ; ...
+    src, port, asn = argv[1], int(argv[2]), int(argv[3])
+    steps = " ".join(argv[4:]).split(";")
+    p = Peer(src, "127.0.0.1", port)
+    for st in steps:
+        w = st.split()
+        if not w:
+            continue
+        cmd, (pos, o) = w[0], kv(w[1:])
+        if cmd == "open":
+            p.hold = int(o.get("hold", "90"))
+            p.as4 = o.get("as4", "1") == "1"
+            p.addpath = o.get("addpath", "0") == "1"
+            gr = int(o["gr"]) if "gr" in o else None
+            p.send(open_msg(int(o.get("asn", asn)), p.hold, src, p.as4,
+                            p.addpath, gr, o.get("extmsg", "0") == "1"))
+        elif cmd == "established":
+            if not p.wait_for(lambda t, b: t == 1, 10):
+                fail("no OPEN from the collector")
+            if not p.wait_for(lambda t, b: t == 4, 10):
+                fail("no KEEPALIVE from the collector")
+            p.send(msg(4, b""))
+        elif cmd == "mrt":
+            lim = int(o["limit"]) if "limit" in o else None
+            batch = []
+            for m in mrt_updates(pos[0], lim):
+                batch.append(m)
+                if len(batch) >= 256:
+                    p.send(b"".join(batch))
+                    batch = []
+                p.routes += 1
+            if batch:
+                p.send(b"".join(batch))
+        elif cmd == "announce":
+            path = [int(a) for a in pos[1].split(",")] if len(pos) > 1 and pos[1] else []
+            p.send(update(announced=pos[0].split(","), path=path,
+                          nh=o.get("nh", "10.255.0.2"), as4=p.as4, addpath=p.addpath))
+        elif cmd == "withdraw":
+            p.send(update(withdrawn=pos[0].split(","), addpath=p.addpath))
+        elif cmd == "badattr":
+            # ORIGIN value 7 (RFC 7606 7.1: treat-as-withdraw)
+            a = attr(0x40, 1, b"\x07") + attr(0x40, 2, struct.pack("!BBI", 2, 1, 64500))
+            a += attr(0x40, 3, socket.inet_aton("10.255.0.2"))
+            p.send(update(announced=pos[0].split(","), raw_attrs=a, addpath=p.addpath))
+        elif cmd == "raw":
+            p.send(bytes.fromhex(pos[0]))
+        elif cmd == "keepalives":
+            p.keepalive = pos[0] == "on"
+        elif cmd == "sleep":
+            time.sleep(float(pos[0]))
+        elif cmd == "notify":
+            text = " ".join(pos[2:]).encode()
+            data = (bytes([len(text)]) + text) if text else b""
+            p.send(msg(3, bytes([int(pos[0]), int(pos[1])]) + data))
+            time.sleep(0.2)
+            p.sock.close()
+        elif cmd == "expect-notify":
+            c, s = int(pos[0]), int(pos[1])
+            to = float(pos[2]) if len(pos) > 2 else 10
+            if not p.wait_for(lambda t, b: t == 3 and b[0] == c and b[1] == s, to):
+                with p.lock:
+                    got = [(t, b[:2].hex()) for t, b in p.got if t == 3]
+                fail("no NOTIFICATION %d/%d (got %s)" % (c, s, got))
+        elif cmd == "expect-closed":
+            to = float(pos[0]) if pos else 10
+            end = time.time() + to
+            while not p.closed and time.time() < end:
+                time.sleep(0.05)
+            if not p.closed:
+                fail("the collector did not close the session")
+        elif cmd == "close":
+            p.closed = True
+            p.sock.close()
+        elif cmd == "write-count":
+            with open(pos[0], "w") as f:
+                f.write("%d\n" % p.routes)
+        else:
+            fail("unknown step " + cmd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
