@@ -13,7 +13,8 @@
 #   exabgp   127.0.0.5   65005  API `announce attributes ... nlri` lines
 #   gobgp    127.0.0.6   65006  gobgp mrt inject global (TABLE_DUMP_V2)
 #
-# For each router R: R_start, R_load (the big table), R_kp_withdraw,
+# For each router R: R_start, R_load (the KP /24s, then the rest of the
+# table; BIRD and FRR have the KP /24s in their start config), R_kp_withdraw,
 # R_kp_announce (the four KP /24s), R_shutdown / R_enable (administrative
 # shutdown of the session: a Cease NOTIFICATION, then back up).
 
@@ -33,9 +34,16 @@ routers_stop() {
 	while read -r name pid; do
 		kill "$pid" 2>/dev/null
 	done <"$T/pids"
-	sleep 0.5
+	local i
+	for i in $(seq 50); do
+		while read -r name pid; do
+			kill -0 "$pid" 2>/dev/null && break
+		done <"$T/pids"
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
 	while read -r name pid; do
-		kill -9 "$pid" 2>/dev/null
+		kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done <"$T/pids"
 	rm -f "$T/pids"
 }
@@ -180,8 +188,8 @@ obgp_wait_sock() {
 # hop self (127.0.0.4, which collectors treat as invalid), so the table goes
 # in with `network bulk` (paths 65004 only; OpenBGPD cannot set foreign ASNs).
 obgp_load() {
-	obgp_wait_sock && grep -v '^175\.45\.17[6-9]\.0/24$' "$TAB/prefixes.txt" |
-		obgp_ctl network bulk nexthop 10.255.0.4 add >/dev/null && obgp_kp_announce
+	obgp_wait_sock && obgp_kp_announce && grep -v '^175\.45\.17[6-9]\.0/24$' "$TAB/prefixes.txt" |
+		obgp_ctl network bulk nexthop 10.255.0.4 add >/dev/null
 }
 obgp_kp_withdraw() {
 	local p
@@ -232,7 +240,7 @@ EOF
 	addpid exa $!
 }
 exa_cmd() { cat >"$T/exa/cmd.fifo"; }
-exa_load() { exa_cmd <"$TAB/exabgp-big.txt" && exa_kp_announce; }
+exa_load() { exa_kp_announce && exa_cmd <"$TAB/exabgp-big.txt"; }
 exa_kp_withdraw() { sed 's|.*|withdraw route & next-hop 10.255.0.5|' "$TAB/kp.txt" | exa_cmd; }
 exa_kp_announce() {
 	echo "announce attributes origin igp next-hop 10.255.0.5 as-path [ 65005 $KP_PATH ] nlri $(tr '\n' ' ' <"$TAB/kp.txt")" | exa_cmd
@@ -276,7 +284,7 @@ gobgp_wait_api() {
 	return 1
 }
 gobgp_load() {
-	gobgp_wait_api && gobgp_ctl mrt inject global "$TAB/big-10.255.0.6.mrt" >/dev/null && gobgp_kp_announce
+	gobgp_wait_api && gobgp_kp_announce && gobgp_ctl mrt inject global "$TAB/big-10.255.0.6.mrt" >/dev/null
 }
 gobgp_count() { gobgp_ctl global rib summary -a ipv4 | sed -n 's/.*Destination: \([0-9]*\).*/\1/p'; }
 gobgp_kp_withdraw() {
