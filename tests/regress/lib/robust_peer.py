@@ -12,7 +12,7 @@ bgp_peer.py.
       N sessions one after the other: OPEN, wait for the collector's OPEN
       and KEEPALIVE, announce 10.X.Y.0/24 (unique per session, 64500 ORIGIN)
       and end the session (odd: Cease NOTIFICATION, even: TCP close right
-      after the UPDATE).  Writes the announced prefixes to OUT.
+      after the UPDATE), waiting for the collector to close its side.  Writes the announced prefixes to OUT.
   robust_peer.py stall SRC PORT ASN SECONDS [hold=N]
       OPEN with a tiny receive buffer, then never reads again and sends
       nothing more; exits 0 when the collector closed the session within
@@ -75,9 +75,11 @@ def hexmsg(name):
 
 
 def recv_msgs(s, want, timeout):
-    """Read until a message of type WANT arrives; True if it did."""
+    """Read until messages of every type in WANT arrived; True if they did,
+    False on timeout or when the collector closed the connection."""
     end = time.time() + timeout
     buf = b""
+    want = set(want)
     s.settimeout(0.2)
     while time.time() < end:
         try:
@@ -91,9 +93,10 @@ def recv_msgs(s, want, timeout):
             ln = struct.unpack_from("!H", buf, 16)[0]
             if len(buf) < ln:
                 break
-            if buf[18] == want:
-                return True
+            want.discard(buf[18])
             buf = buf[ln:]
+        if not want:
+            return True
     return False
 
 
@@ -105,23 +108,20 @@ def flaps(src, port, asn, n, out):
         s.settimeout(10)
         s.connect(("127.0.0.1", port))
         s.sendall(open_msg(asn, 90, src))
-        if not recv_msgs(s, 1, 10):
-            raise SystemExit("robust_peer: session %d: no OPEN from the collector" % i)
+        if not recv_msgs(s, (1, 4), 10):
+            raise SystemExit("robust_peer: session %d: no OPEN and KEEPALIVE from the collector" % i)
         s.sendall(msg(4, b""))
-        if not recv_msgs(s, 4, 10):
-            raise SystemExit("robust_peer: session %d: no KEEPALIVE from the collector" % i)
         p = "10.%d.%d.0/24" % (i >> 8, i & 255)
         s.sendall(upd(base_attrs((64500,)), [p]))
         sent.append(p)
         if i % 2:
             s.sendall(msg(3, bytes([6, 2])))
-            s.shutdown(socket.SHUT_WR)
-            # the collector closes after the NOTIFICATION
-            recv_msgs(s, 255, 5)
+        s.shutdown(socket.SHUT_WR)
+        # wait until the collector closed its side too: had the next
+        # session come first, RFC 4271 collision resolution could close
+        # this one before its UPDATE was read
+        recv_msgs(s, (255,), 10)
         s.close()
-        # the collector may need a moment to notice the close before it
-        # accepts the peer again (connection collision otherwise)
-        time.sleep(0.01)
     with open(out, "w") as f:
         f.writelines(p + "\n" for p in sent)
     return 0
