@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # vigil's benchmarks, each against a real peer run side by side on the
-# same bytes, with peak memory.  Usage: bench/run.sh [dump|decomp|replay|all]
+# same bytes, with peak memory.  Usage: bench/run.sh [dump|decomp|replay|collect|all]
 #   dump    vigil dump -m vs Debian's bgpdump -m on >= 300 MB of
 #           concatenated real MRT files (plain, .gz, .bz2), parse-only,
 #           and the raw limits (cat, a bare header walk in memory)
 #   decomp  decompression alone: vigil's streams vs zcat/bzcat/lbzip2/zstd
 #   replay  vigil replay of 12 full-feed peers x the 577k-prefix 2015 table
 #           plus a day of updates (built by vigil scenario)
+#   collect vigil collect receiving 1.15 M routes over BGP from two GoBGP
+#           speakers and from two scripted peers (bench/collect.sh)
 # Work files go to bench/out/ (git-ignored) and are reused.  Figures are
 # printed, never asserted: the machine decides them.
 set -u
@@ -104,6 +106,7 @@ case $what in
 dump) bench_dump ;;
 decomp) sh bench/decomp.sh ;;
 replay) bench_replay ;;
-all) bench_dump; sh bench/decomp.sh; bench_replay ;;
-*) echo "usage: bench/run.sh [dump|decomp|replay|all]" >&2; exit 2 ;;
+collect) bash bench/collect.sh all ;;
+all) bench_dump; sh bench/decomp.sh; bench_replay; bash bench/collect.sh all ;;
+*) echo "usage: bench/run.sh [dump|decomp|replay|collect|all]" >&2; exit 2 ;;
 esac

@@ -687,6 +687,7 @@ proc_start(struct proc *pr)
 {
 	if (pthread_create(&pr->th, NULL, proc_main, pr) != 0)
 		return -1;
+	pthread_setname_np(pr->th, "vigil-proc"); /* for top -H, benchmarks */
 	pr->running = 1;
 	return 0;
 }
