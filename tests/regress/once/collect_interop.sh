@@ -9,9 +9,11 @@
 #   - the whole table arrives (routes_v4 in the status file);
 #   - the KP /24s withdrawn and re-announced show in the state (routes_v4,
 #     withdraw / announce counters);
-#   - an administrative shutdown of the session (a Cease NOTIFICATION) is
-#     logged with its reason and counted, the state goes down, the router
-#     comes back and re-sends its table;
+#   - a session flap: BIRD (graceful restart negotiated) killed and started
+#     again, its routes kept stale meanwhile; the others shut down
+#     administratively (a Cease NOTIFICATION, logged with its reason and
+#     counted); all come back and re-send their tables; then BIRD's
+#     administrative shutdown too;
 #   - the archive read back with `vigil dump` holds the whole table, the
 #     withdrawals, the re-announcements and the state changes.
 # End to end: the KP /24s withdrawn at every router at once open a
@@ -164,28 +166,52 @@ else
 	bad outage_closed "$(grep event=outage "$T/log" | tail -3)"
 fi
 
-# a session flap: administrative shutdown (Cease NOTIFICATION), back up,
-# the table sent again
+# session flaps, all at once.  BIRD, which negotiates graceful restart
+# (RFC 4724), is killed (no NOTIFICATION) and started again: its routes
+# must be kept, stale, until it is back.  The others get an administrative
+# shutdown (Cease NOTIFICATION) and come back.  Each sends its table again.
+ADMIN="frr obgp exa gobgp"
+grep -qE 'peer=127.0.0.2 as=65002 name=bird event=established .*graceful-restart=yes restart_time=[1-9]' "$T/log" &&
+	ok graceful_restart_negotiated_bird || bad graceful_restart_negotiated_bird
 t4=$(now)
-all shutdown
-for r in $ROUTERS; do
+bp=$(awk '$1 == "bird" { p = $2 } END { print p }' "$T/pids")
+kill -9 "$bp"
+wait "$bp" 2>/dev/null
+ROUTERS=$ADMIN all shutdown
+if wait_log 20 'peer=127.0.0.2 as=65002 name=bird event=session-down state=[A-Za-z]+ graceful-restart=yes'; then
+	ok "restart_session_down_graceful_bird ($(since "$t4") s)"
+else
+	bad restart_session_down_graceful_bird "$(grep 'peer=127.0.0.2 ' "$T/log" | tail -2)"
+fi
+ROUTERS=bird each_wait restart_routes_kept_stale 10 "$t4" "p['{a}']['state'] != 'Established' and p['{a}']['stale'] and p['{a}']['routes_v4'] == $N and p['{a}']['flaps'] == 1"
+for r in $ADMIN; do
 	if wait_log 20 "peer=${ADDR[$r]} as=${ASN[$r]} name=$r event=notification-received code=6 subcode=2 reason=\"Cease/Administrative Shutdown\""; then
 		ok "notification_reason_logged_$r"
 	else
 		bad "notification_reason_logged_$r" "$(grep "peer=${ADDR[$r]} " "$T/log" | tail -2)"
 	fi
-done
-# (ExaBGP reconnects at once, so its state is not checked: the log is)
-for r in $ROUTERS; do
-	grep -qE "peer=${ADDR[$r]} as=${ASN[$r]} name=$r event=session-down state=Idle" "$T/log" &&
+	grep -qE "peer=${ADDR[$r]} as=${ASN[$r]} name=$r event=session-down state=Idle\$" "$T/log" &&
 		ok "session_down_logged_$r" || bad "session_down_logged_$r"
 done
-ROUTERS=${ROUTERS/ exa/} each_wait session_down 20 "$t4" "p['{a}']['state'] != 'Established'"
-each_wait session_down_counted 20 "$t4" "p['{a}']['notifications_in'] == 1 and p['{a}']['flaps'] == 1 and 'Administrative Shutdown' in p['{a}']['last_notification']"
+# (ExaBGP reconnects at once, so its state is not checked: the log is)
+ROUTERS="frr obgp gobgp" each_wait session_down 20 "$t4" "p['{a}']['state'] != 'Established'"
+ROUTERS=$ADMIN each_wait session_down_counted 20 "$t4" "p['{a}']['notifications_in'] == 1 and p['{a}']['flaps'] == 1 and 'Administrative Shutdown' in p['{a}']['last_notification']"
 t5=$(now)
-all enable
+bird_start
+ROUTERS=$ADMIN all enable
 each_wait reestablished 60 "$t5" "p['{a}']['state'] == 'Established'"
+bird_load
 each_wait "table_again_${N}" 90 "$t5" "p['{a}']['routes_v4'] == $N and p['{a}']['announce'] >= 2 * $N + 4"
+ROUTERS=bird each_wait restart_not_stale 10 "$t5" "not p['{a}']['stale']"
+
+# BIRD's administrative shutdown
+bird_shutdown
+if wait_log 20 'peer=127.0.0.2 as=65002 name=bird event=notification-received code=6 subcode=2 reason="Cease/Administrative Shutdown"'; then
+	ok notification_reason_logged_bird
+else
+	bad notification_reason_logged_bird "$(grep 'peer=127.0.0.2 ' "$T/log" | tail -2)"
+fi
+ROUTERS=bird each_wait session_down_counted 20 "$t5" "p['{a}']['state'] != 'Established' and p['{a}']['notifications_in'] == 1 and p['{a}']['flaps'] == 2 and 'Administrative Shutdown' in p['{a}']['last_notification']"
 
 # nothing but the KP outage (country:KP and its origin asn:131279) was
 # raised: not by the flap, not by the table transfers
