@@ -25,6 +25,9 @@ The rest hold the table without the KP /24s (the test announces those):
   frr-big.conf        vtysh input: `network P route-map REAL` lines (FRR
                       cannot set a path per network without a route-map
                       each, so its paths are 65003 64500)
+  v6.txt, bird-v6.conf, frr-v6.conf, exabgp-v6.txt
+                      100 IPv6 documentation /48s (path 64500) for every
+                      router, sent over the IPv4 session (MP-BGP)
   exabgp-big.txt      ExaBGP API lines, `announce attributes ... nlri`,
                       routes of one path grouped (≤ 500 prefixes a line)
 """
@@ -136,6 +139,16 @@ def main():
         for p, _ in big:
             f.write("  network %s route-map REAL\n" % p)
         f.write(" exit-address-family\n")
+    # IPv6 (carried over the IPv4 session, MP-BGP): 100 documentation /48s
+    v6 = ["2001:db8:%x::/48" % i for i in range(1, 101)]
+    with open(j("v6.txt"), "w") as f:
+        f.writelines(p + "\n" for p in v6)
+    with open(j("bird-v6.conf"), "w") as f:
+        f.write("protocol static s6 {\n  ipv6;\n")
+        f.writelines("  route %s blackhole { bgp_path.prepend(64500); };\n" % p for p in v6)
+        f.write("}\n")
+    with open(j("frr-v6.conf"), "w") as f:
+        f.writelines("  network %s route-map REAL\n" % p for p in v6)
     groups = {}
     for p, path in big:
         groups.setdefault(tuple(path), []).append(p)
@@ -144,7 +157,10 @@ def main():
             for i in range(0, len(ps), 500):
                 f.write("announce attributes origin igp next-hop 10.255.0.5 as-path [ 65005 %s ] nlri %s\n"
                         % (" ".join(map(str, path)), " ".join(ps[i:i + 500])))
-    print("%d routes, %d paths" % (len(table), len(groups)))
+    with open(j("exabgp-v6.txt"), "w") as f:
+        f.write("announce attributes origin igp next-hop 2001:db8:ffff::5 as-path [ 65005 64500 ] nlri %s\n"
+                % " ".join(v6))
+    print("%d routes, %d paths, %d IPv6 routes" % (len(table), len(groups), len(v6)))
 
 
 if __name__ == "__main__":

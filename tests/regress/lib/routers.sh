@@ -13,8 +13,10 @@
 #   exabgp   127.0.0.5   65005  API `announce attributes ... nlri` lines
 #   gobgp    127.0.0.6   65006  gobgp mrt inject global (TABLE_DUMP_V2)
 #
-# For each router R: R_start, R_load (the KP /24s, then the rest of the
-# table; BIRD and FRR have the KP /24s in their start config), R_kp_withdraw,
+# Every router also sends 100 IPv6 /48s (MP-BGP over the IPv4 session).
+# For each router R: R_start, R_load (the KP /24s, the IPv6 routes, then the
+# rest of the table; BIRD and FRR have the KP /24s and the IPv6 routes in
+# their start config), R_kp_withdraw,
 # R_kp_announce (the four KP /24s), R_shutdown / R_enable (administrative
 # shutdown of the session: a Cease NOTIFICATION, then back up).
 
@@ -76,6 +78,7 @@ protocol static kp4 {
   route 175.45.179.0/24 blackhole { bgp_path.prepend(131279); bgp_path.prepend(4837); bgp_path.prepend(1239); bgp_path.prepend(2914); };
 }
 include "$d/big4.conf";
+include "$TAB/bird-v6.conf";
 protocol bgp collector {
   local 127.0.0.2 port $port as 65002;
   neighbor $CADDR port $CPORT as 65000;
@@ -132,6 +135,7 @@ router bgp 65003
   neighbor $CADDR route-map OUT4 out
  exit-address-family
  address-family ipv6 unicast
+$(cat "$TAB/frr-v6.conf")
   neighbor $CADDR activate
   neighbor $CADDR route-map OUT6 out
  exit-address-family
@@ -188,7 +192,9 @@ obgp_wait_sock() {
 # hop self (127.0.0.4, which collectors treat as invalid), so the table goes
 # in with `network bulk` (paths 65004 only; OpenBGPD cannot set foreign ASNs).
 obgp_load() {
-	obgp_wait_sock && obgp_kp_announce && grep -v '^175\.45\.17[6-9]\.0/24$' "$TAB/prefixes.txt" |
+	obgp_wait_sock && obgp_kp_announce &&
+		obgp_ctl network bulk nexthop 2001:db8:ffff::4 add <"$TAB/v6.txt" >/dev/null &&
+		grep -v '^175\.45\.17[6-9]\.0/24$' "$TAB/prefixes.txt" |
 		obgp_ctl network bulk nexthop 10.255.0.4 add >/dev/null
 }
 obgp_kp_withdraw() {
@@ -240,7 +246,7 @@ EOF
 	addpid exa $!
 }
 exa_cmd() { cat >"$T/exa/cmd.fifo"; }
-exa_load() { exa_kp_announce && exa_cmd <"$TAB/exabgp-big.txt"; }
+exa_load() { exa_kp_announce && exa_cmd <"$TAB/exabgp-v6.txt" && exa_cmd <"$TAB/exabgp-big.txt"; }
 exa_kp_withdraw() { sed 's|.*|withdraw route & next-hop 10.255.0.5|' "$TAB/kp.txt" | exa_cmd; }
 exa_kp_announce() {
 	echo "announce attributes origin igp next-hop 10.255.0.5 as-path [ 65005 $KP_PATH ] nlri $(tr '\n' ' ' <"$TAB/kp.txt")" | exa_cmd
@@ -284,7 +290,13 @@ gobgp_wait_api() {
 	return 1
 }
 gobgp_load() {
-	gobgp_wait_api && gobgp_kp_announce && gobgp_ctl mrt inject global "$TAB/big-10.255.0.6.mrt" >/dev/null
+	gobgp_wait_api && gobgp_kp_announce && gobgp_v6 && gobgp_ctl mrt inject global "$TAB/big-10.255.0.6.mrt" >/dev/null
+}
+gobgp_v6() {
+	local p
+	for p in $(cat "$TAB/v6.txt"); do
+		gobgp_ctl global rib add "$p" nexthop 2001:db8:ffff::6 aspath 64500 origin igp -a ipv6 >/dev/null || return 1
+	done
 }
 gobgp_count() { gobgp_ctl global rib summary -a ipv4 | sed -n 's/.*Destination: \([0-9]*\).*/\1/p'; }
 gobgp_kp_withdraw() {

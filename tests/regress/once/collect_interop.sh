@@ -4,7 +4,8 @@
 # on loopback (tests/regress/lib/routers.sh): BIRD 2 (127.0.0.2), FRR bgpd
 # without zebra (.3), OpenBGPD (.4), ExaBGP (.5), GoBGP (.6).  Each sends a
 # 100,000-route IPv4 table taken from the real 2015 RIS full-table session
-# (interop_table.py), including North Korea's four /24s.  For each router:
+# (interop_table.py), including North Korea's four /24s, and 100 IPv6 /48s
+# (MP-BGP over the IPv4 session).  For each router:
 #   - the session establishes;
 #   - the whole table arrives (routes_v4 in the status file);
 #   - the KP /24s withdrawn and re-announced show in the state (routes_v4,
@@ -127,7 +128,7 @@ for r in $ROUTERS; do "${r}_start"; done
 each_wait established 60 "$t0" 'p["{a}"]["state"] == "Established"'
 t1=$(now)
 all load
-each_wait "table_${N}" 120 "$t1" "p['{a}']['routes_v4'] == $N and p['{a}']['routes_v6'] == 0"
+each_wait "table_${N}_and_100_ipv6" 120 "$t1" "p['{a}']['routes_v4'] == $N and p['{a}']['routes_v6'] == 100"
 [ "$(gobgp_count)" = $N ] && ok gobgp_speaker_holds_table || bad gobgp_speaker_holds_table "$(gobgp_count)"
 for r in $ROUTERS; do
 	grep -qE "peer=${ADDR[$r]} as=${ASN[$r]} name=$r event=established hold=[0-9]+ " "$T/log" &&
@@ -201,7 +202,7 @@ bird_start
 ROUTERS=$ADMIN all enable
 each_wait reestablished 60 "$t5" "p['{a}']['state'] == 'Established'"
 bird_load
-each_wait "table_again_${N}" 90 "$t5" "p['{a}']['routes_v4'] == $N and p['{a}']['announce'] >= 2 * $N + 4"
+each_wait "table_again_${N}" 90 "$t5" "p['{a}']['routes_v4'] == $N and p['{a}']['routes_v6'] == 100 and p['{a}']['announce'] >= 2 * $N + 4"
 ROUTERS=bird each_wait restart_not_stale 10 "$t5" "not p['{a}']['stale']"
 
 # BIRD's administrative shutdown
@@ -236,7 +237,7 @@ python3 - "$T/dump.m" "$TAB" $(for r in $ROUTERS; do echo "$r=${ADDR[$r]}"; done
 import sys
 dump, tab = sys.argv[1], sys.argv[2]
 routers = dict(a.split("=") for a in sys.argv[3:])
-table = set(open(tab + "/prefixes.txt").read().split())
+table = set(open(tab + "/prefixes.txt").read().split()) | set(open(tab + "/v6.txt").read().split())
 kp = open(tab + "/kp.txt").read().split()
 by = {a: {"A": {}, "W": {}, "S": []} for a in routers.values()}
 for line in open(dump):
