@@ -304,6 +304,15 @@ get_u32s(struct vg_cursor *c, uint32_t n, const uint8_t **out)
 	return vg_cur_get_ptr(c, (size_t)n * 4, out);
 }
 
+/* Entity keys: kind 1..3 (country, origin AS, upstream) in the top 16
+ * bits. */
+static int
+key_ok(uint64_t k)
+{
+	unsigned kind = (unsigned)(k >> 48);
+	return kind >= 1 && kind <= 3;
+}
+
 int
 vgp_decode(uint8_t type, const uint8_t *p, size_t len, struct vgp_rec *out,
            char *err, size_t errlen)
@@ -388,9 +397,13 @@ vgp_decode(uint8_t type, const uint8_t *p, size_t len, struct vgp_rec *out,
 		if (out->nmemb > VGP_MAX_MEMB)
 			BAD("prefix record: %u memberships (%u at most)",
 			    out->nmemb, VGP_MAX_MEMB);
-		for (unsigned i = 0; i < out->nmemb; i++)
+		for (unsigned i = 0; i < out->nmemb; i++) {
 			if (get_u64(&c, &out->memb[i]) < 0)
 				BAD("truncated prefix record");
+			if (!key_ok(out->memb[i]))
+				BAD("prefix record: entity key of kind %u",
+				    (unsigned)(out->memb[i] >> 48));
+		}
 		if (out->flags & VGP_SAMPLE) {
 			if (vg_cur_get_u16(&c, &out->sample_peer) < 0 ||
 			    vg_cur_get_u32(&c, &out->path_nasn) < 0 ||
@@ -414,6 +427,9 @@ vgp_decode(uint8_t type, const uint8_t *p, size_t len, struct vgp_rec *out,
 		    vg_cur_get_u32(&c, &out->pc) < 0 ||
 		    vg_cur_get_u32(&c, &out->flap_events) < 0)
 			BAD("truncated counter record");
+		if (!key_ok(out->ent))
+			BAD("counter record: entity key of kind %u",
+			    (unsigned)(out->ent >> 48));
 		break;
 	case VGP_FLAP:
 		if (get_prefix(&c, &out->prefix, err, errlen) < 0)
@@ -423,6 +439,9 @@ vgp_decode(uint8_t type, const uint8_t *p, size_t len, struct vgp_rec *out,
 			BAD("truncated flap record");
 		if (out->flags & ~(VGP_FLAPPED | VGP_UNSTABLE))
 			BAD("flap record: unknown flags 0x%02x", out->flags);
+		if (!key_ok(out->ent))
+			BAD("flap record: entity key of kind %u",
+			    (unsigned)(out->ent >> 48));
 		break;
 	case VGP_TOUCH:
 		if (get_prefix(&c, &out->prefix, err, errlen) < 0)
