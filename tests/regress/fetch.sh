@@ -24,6 +24,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 ok() { echo "ok $1"; }
 fail() { echo "FAIL $1${2:+: $2}"; }

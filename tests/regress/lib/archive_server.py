@@ -17,7 +17,9 @@ matching a given suffix:
   --norange SUFFIX    Range ignored: always 200 and the whole file
   --delay SECONDS     bind only after this long (a server down at first)
 
-Every request is logged to --log as "METHOD PATH RANGE STATUS".
+Every request is logged to --log as "METHOD PATH RANGE STATUS".  The
+server exits by itself after --lifetime seconds (600), should the test
+that started it fail to stop it.
 """
 import argparse
 import http.server
@@ -53,6 +55,7 @@ def main():
     ap.add_argument("--release", default="")
     ap.add_argument("--hang-seconds", type=float, default=30)
     ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--lifetime", type=float, default=600)
     a = ap.parse_args()
     logf = open(a.log, "a", buffering=1)
 
@@ -136,6 +139,9 @@ def main():
         def handle_error(self, request, client_address):
             pass  # clients that hang up (timeouts) are expected here
 
+    t = threading.Timer(a.lifetime, os._exit, [0])
+    t.daemon = True
+    t.start()
     if a.delay:
         time.sleep(a.delay)
     srv = S(("127.0.0.1", a.port), H)
