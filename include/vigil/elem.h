@@ -64,6 +64,8 @@ struct vg_elem {
 };
 
 const char *vg_elem_type_name(enum vg_elem_type t);
+/* A new attributes generation, unique in the process (never 0). */
+uint32_t vg_attrs_gen_next(void);
 const char *vg_bgp_state_name(unsigned state);
 
 #endif

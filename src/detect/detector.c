@@ -603,9 +603,13 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	/* instability reads the history before this bin is pushed; the
 	 * withdrawals of a bin in which the entity is going dark are the
 	 * outage itself, not instability */
-	if (obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len)) {
-		/* no data here (missing archive files): nothing is judged,
-		 * nothing enters the history, a pending drop is forgotten */
+	if (obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len) ||
+	    obs_full_asns(ob, d->use_v6 ? VG_AFI_IP6 : VG_AFI_IP4) == 0) {
+		/* no data here (missing archive files), or no full-feed
+		 * peer up to see anything (every session down: the
+		 * collector's own shutdown or link, not the Internet's):
+		 * nothing is judged, nothing enters the history, a pending
+		 * drop is forgotten */
 		d->pend = 0;
 		d->flagged_now = 0;
 	} else {

@@ -586,7 +586,7 @@ start_update(struct bmp_session *s)
 	memset(&s->nh_mp, 0, sizeof(s->nh_mp));
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
 		set_nexthop_mp(&s->nh_mp, &a->mp_reach);
-	s->e.attrs_gen++;
+	s->e.attrs_gen = vg_attrs_gen_next();
 	if (bgp_path_build(&s->path, a) < 0) {
 		s->path.nasn = s->path.nseg = 0;
 		struct vg_problem pr = {.err = VG_ERR_MALFORMED,

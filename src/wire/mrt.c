@@ -554,7 +554,7 @@ set_nexthop_v4(struct vg_addr *nh, const struct bgp_attrs *a)
 static void
 attrs_changed(struct mrt_reader *r, const struct bgp_attrs *a)
 {
-	r->e.attrs_gen++;
+	r->e.attrs_gen = vg_attrs_gen_next();
 	if (bgp_path_build(&r->path, a) < 0) {
 		r->path.nasn = r->path.nseg = 0;
 		rec_problem(r, 0, VG_ERR_MALFORMED, VG_ACT_NONE,

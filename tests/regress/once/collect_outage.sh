@@ -90,6 +90,11 @@ rc=$?
 for p in $PIDS; do [ "$p" = "$CPID" ] || kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 PIDS=""
 
+# the collector's own shutdown (every session closed) is no outage: the
+# only outages stored are North Korea's
+other=$(sqlite3 "$T/live.db" "select count(*) from events e join entities n on n.id = e.entity_id where e.kind = 1 and n.text not in ('country:KP', 'asn:131279') and n.text not like 'upstream:KP:%'" 2>&1)
+[ "$other" = 0 ] && ok e2e_shutdown_no_outage || bad e2e_shutdown_no_outage "$other other outages"
+
 # time of the first KP withdrawal, as the archive recorded it
 "$VIGIL" dump -m "$T"/arc/*/updates.*.gz >"$T/dump.m" 2>/dev/null
 wd=$(grep -m1 '|W|127.0.0.[234]|6500[234]|175.45.176.0/24$' "$T/dump.m" | cut -d'|' -f2 | cut -d. -f1)
