@@ -69,15 +69,23 @@ check:
 	$(MAKE) SANITIZER=address,undefined all
 	BUILDS="build build-san" tests/run.sh
 
-# libFuzzer harnesses (clang only), one per decoder: fuzz/<name>_fuzz.c
+# libFuzzer harnesses (clang only), one per decoder: fuzz/<name>_fuzz.c.
+# The library is compiled once with the fuzzer's instrumentation, then
+# each harness is linked against it.
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
-FUZZ_LIB_SRC := $(LIB_SRC)
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -O1 -g -std=c11 -fno-sanitize-recover=all
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) $(HDRS)
-	@mkdir -p build-fuzz
-	clang $(CPPFLAGS) -O1 -g -std=c11 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+build-fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) \
+	    -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build-fuzz/libvigil.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/%: fuzz/%.c build-fuzz/libvigil.a $(HDRS)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< build-fuzz/libvigil.a $(LDLIBS)
 
 bench: all
 	bench/run.sh
