@@ -46,3 +46,5 @@ $V events --entity country:KP --db "$OUT/kp-2014.db"
 $V plot country:KP --from 2014-12-22T00:00Z --until 2014-12-23T12:00Z \
 	-o "$OUT/kp-2014.svg" --db "$OUT/kp-2014.db"
 echo "== plot written to $OUT/kp-2014.svg"
+echo "== to look at it in a browser (dashboard, API): $V serve --db $OUT/kp-2014.db"
+echo "   then open http://127.0.0.1:8080/#/entity/country:KP"
