@@ -164,6 +164,10 @@ struct bgp_decode_opts {
 int bgp_attrs_decode(struct bgp_attrs *a, const uint8_t *p, size_t len,
                      const struct bgp_decode_opts *o, struct vg_diag *d);
 
+/* The next hop of an MP_REACH_NLRI as an address (IPv4, or the global
+ * IPv6 address of a 16- or 32-byte next hop); afi 0 if neither. */
+void bgp_mp_nexthop(struct vg_addr *nh, const struct bgp_mp_reach *m);
+
 /* A decoded UPDATE message body (after the 19-byte header). */
 struct bgp_update {
 	struct bgp_span withdrawn; /* classic IPv4 withdrawn routes */

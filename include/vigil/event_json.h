@@ -8,6 +8,7 @@
 #ifndef VIGIL_EVENT_JSON_H
 #define VIGIL_EVENT_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +17,9 @@
 /* ISO 8601 UTC text: "2014-12-22T16:15Z", with ":SS" when not zero. */
 #define VG_TIME_ISOLEN 64
 const char *vg_time_iso(uint32_t t, char buf[VG_TIME_ISOLEN]);
+
+/* A duration as `vigil events` prints it: "9h31m", "2d3h", "45m", "30s". */
+const char *vg_dur_fmt(uint32_t d, char *buf, size_t len);
 
 /* JSON values: a string (UTF-8 kept when valid, other bytes as U+FFFD,
  * controls escaped; NULL prints ""), a number (null for NaN and the

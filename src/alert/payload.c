@@ -37,20 +37,6 @@ alert_key(const struct vg_event *ev, enum alert_transition t, char *buf,
 	         ev->start, alert_transition_name(t));
 }
 
-/* "9h31m", "2d3h", "45m", "30s" (as `vigil events` prints durations) */
-static const char *
-dur(uint32_t d, char *buf, size_t len)
-{
-	if (d >= 86400)
-		snprintf(buf, len, "%ud%uh", d / 86400, d % 86400 / 3600);
-	else if (d >= 3600)
-		snprintf(buf, len, "%uh%02um", d / 3600, d % 3600 / 60);
-	else if (d >= 60)
-		snprintf(buf, len, "%um", d / 60);
-	else
-		snprintf(buf, len, "%us", d);
-	return buf;
-}
 
 /* ", 4 prefixes, origin AS131279, upstreams AS4837 AS9002" */
 static void
@@ -168,7 +154,8 @@ alert_summary(const struct vg_event *ev, enum alert_transition t,
 		break;
 	case ALERT_RESTORED:
 		vg_time_iso(ev->end, t1);
-		dur(ev->end > ev->start ? ev->end - ev->start : 0, d, sizeof(d));
+		vg_dur_fmt(ev->end > ev->start ? ev->end - ev->start : 0, d,
+		           sizeof(d));
 		if (outage)
 			snprintf(buf, len,
 			         "Outage in %s restored at %s after %s (%s, had "

@@ -130,15 +130,7 @@ query_time(uint32_t t, char buf[QUERY_TIMELEN])
 const char *
 query_dur(uint32_t d, char *buf, size_t len)
 {
-	if (d >= 86400)
-		snprintf(buf, len, "%ud%uh", d / 86400, d % 86400 / 3600);
-	else if (d >= 3600)
-		snprintf(buf, len, "%uh%02um", d / 3600, d % 3600 / 60);
-	else if (d >= 60)
-		snprintf(buf, len, "%um", d / 60);
-	else
-		snprintf(buf, len, "%us", d);
-	return buf;
+	return vg_dur_fmt(d, buf, len);
 }
 
 /* The JSON encoders live in the library (vigil/event_json.h) so that

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "vigil/event_json.h"
 #include "collect/collect_impl.h"
 #include "vigil/bmp.h"
 #include "vigil/elem.h"
@@ -724,22 +725,6 @@ fail:
 /* ---- status file ------------------------------------------------------- */
 
 static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void
 write_status(struct daemon *d)
 {
 	char tmp[1100];
@@ -756,7 +741,7 @@ write_status(struct daemon *d)
 	else
 		ps = d->final;
 	fprintf(f, "{\"time\":%lld,\"collector\":", (long long)time(NULL));
-	json_str(f, d->cfg->collector);
+	vg_json_str(f, d->cfg->collector);
 	fputs(",\"peers\":[", f);
 	int first = 1;
 	for (unsigned i = 0; i < d->nslots; i++) {
@@ -768,7 +753,7 @@ write_status(struct daemon *d)
 		        vg_addr_str(&p->cfg.addr, a), p->cfg.asn);
 		first = 0;
 		if (p->cfg.name[0])
-			json_str(f, p->cfg.name);
+			vg_json_str(f, p->cfg.name);
 		else
 			fputs("null", f);
 		unsigned st = p->bmp    ? p->state
@@ -776,7 +761,7 @@ write_status(struct daemon *d)
 		                        : VG_STATE_IDLE;
 		if (p->bmp) {
 			fputs(",\"router\":", f);
-			json_str(f, p->router);
+			vg_json_str(f, p->router);
 		}
 		fprintf(f, ",\"kind\":\"%s\",\"state\":\"%s\",\"stale\":%s,"
 		           "\"routes_v4\":%u,\"routes_v6\":%u,\"updates\":%llu,"
@@ -792,7 +777,7 @@ write_status(struct daemon *d)
 		        (unsigned long long)p->notif_in,
 		        (unsigned long long)p->notif_out);
 		if (p->last_notif[0])
-			json_str(f, p->last_notif);
+			vg_json_str(f, p->last_notif);
 		else
 			fputs("null", f);
 		fprintf(f, ",\"flaps\":%llu,\"msgs_in\":%llu,\"bytes_in\":%llu,"

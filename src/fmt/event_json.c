@@ -40,6 +40,20 @@ utf8_len(const unsigned char *s)
 	return n;
 }
 
+const char *
+vg_dur_fmt(uint32_t d, char *buf, size_t len)
+{
+	if (d >= 86400)
+		snprintf(buf, len, "%ud%uh", d / 86400, d % 86400 / 3600);
+	else if (d >= 3600)
+		snprintf(buf, len, "%uh%02um", d / 3600, d % 3600 / 60);
+	else if (d >= 60)
+		snprintf(buf, len, "%um", d / 60);
+	else
+		snprintf(buf, len, "%us", d);
+	return buf;
+}
+
 void
 vg_json_str(FILE *f, const char *s)
 {

@@ -11,23 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil/event_json.h"
 #include "scenario_impl.h"
-
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void
 json_time(FILE *f, const char *key, int64_t t)
@@ -42,7 +27,7 @@ static void
 json_addr(FILE *f, const struct vg_addr *a)
 {
 	char s[VG_ADDR_STRLEN];
-	json_str(f, vg_addr_str(a, s));
+	vg_json_str(f, vg_addr_str(a, s));
 }
 
 static void
@@ -64,7 +49,7 @@ json_selector(FILE *f, const struct scenario_selector *s)
 		char ps[VG_PREFIX_STRLEN];
 		if (i)
 			fputs(", ", f);
-		json_str(f, vg_prefix_str(&s->prefixes[i], ps));
+		vg_json_str(f, vg_prefix_str(&s->prefixes[i], ps));
 	}
 	fprintf(f, "], \"fraction\": %.6g}", s->fraction);
 }
@@ -117,7 +102,7 @@ json_event(FILE *f, const struct scn_builder *b, uint32_t id,
 		for (uint32_t k = 0; k < o->n_pfx; k++) {
 			char ps[VG_PREFIX_STRLEN];
 			fputs(k ? (k % 8 ? ", " : ",\n       ") : "", f);
-			json_str(f,
+			vg_json_str(f,
 			         vg_prefix_str(&b->tab.pfx[o->pfx[k]].p, ps));
 		}
 		fputs("],\n", f);
@@ -154,7 +139,7 @@ scn_truth_write(const struct scn_builder *b, const char *path,
 	json_time(f, "end", s->start + s->duration);
 	fprintf(f, ",\n  \"duration\": %u,\n", s->duration);
 	fputs("  \"source\": {\"file\": ", f);
-	json_str(f, s->source);
+	vg_json_str(f, s->source);
 	fputs(", \"peer\": ", f);
 	json_addr(f, &b->tab.peer);
 	fprintf(f, ", \"peer_asn\": %u, \"prefixes\": %u, \"ipv6_prefixes\": "
@@ -180,12 +165,12 @@ scn_truth_write(const struct scn_builder *b, const char *path,
 	for (uint32_t i = 0; i < b->n_bviews; i++) {
 		if (i)
 			fputs(", ", f);
-		json_str(f, b->bviews[i]);
+		vg_json_str(f, b->bviews[i]);
 	}
 	fputs("], \"updates_first\": ", f);
-	json_str(f, b->first_update);
+	vg_json_str(f, b->first_update);
 	fputs(", \"updates_last\": ", f);
-	json_str(f, b->last_update);
+	vg_json_str(f, b->last_update);
 	fprintf(f, ", \"updates\": %u},\n", b->n_updates);
 	fprintf(f, "  \"churn\": {\"per_min\": %.6g, \"events\": %llu, "
 	           "\"jitter\": %u},\n",

@@ -615,3 +615,17 @@ overrun:
 	raise_action(a, VG_ACT_TREAT_AS_WITHDRAW);
 	return 0;
 }
+
+void
+bgp_mp_nexthop(struct vg_addr *nh, const struct bgp_mp_reach *m)
+{
+	memset(nh, 0, sizeof(*nh));
+	if (m->nh_len == 4) {
+		nh->afi = VG_AFI_IP4;
+		memcpy(nh->addr, m->nh, 4);
+	} else if (m->nh_len == 16 || m->nh_len == 32) {
+		/* the global address; a link-local one may follow */
+		nh->afi = VG_AFI_IP6;
+		memcpy(nh->addr, m->nh, 16);
+	}
+}

@@ -480,19 +480,6 @@ truncated:
 /* ---- messages ------------------------------------------------------- */
 
 static void
-set_nexthop_mp(struct vg_addr *nh, const struct bgp_mp_reach *m)
-{
-	memset(nh, 0, sizeof(*nh));
-	if (m->nh_len == 4) {
-		nh->afi = VG_AFI_IP4;
-		memcpy(nh->addr, m->nh, 4);
-	} else if (m->nh_len == 16 || m->nh_len == 32) {
-		nh->afi = VG_AFI_IP6;
-		memcpy(nh->addr, m->nh, 16);
-	}
-}
-
-static void
 elem_common(struct bmp_session *s)
 {
 	const struct bmp_msg *m = &s->msg;
@@ -585,7 +572,7 @@ start_update(struct bmp_session *s)
 	}
 	memset(&s->nh_mp, 0, sizeof(s->nh_mp));
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
-		set_nexthop_mp(&s->nh_mp, &a->mp_reach);
+		bgp_mp_nexthop(&s->nh_mp, &a->mp_reach);
 	s->e.attrs_gen = vg_attrs_gen_next();
 	if (bgp_path_build(&s->path, a) < 0) {
 		s->path.nasn = s->path.nseg = 0;

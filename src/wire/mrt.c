@@ -528,19 +528,6 @@ body_off(const struct mrt_reader *r, const struct vg_cursor *c)
 }
 
 static void
-set_nexthop_mp(struct vg_addr *nh, const struct bgp_mp_reach *m)
-{
-	memset(nh, 0, sizeof(*nh));
-	if (m->nh_len == 4) {
-		nh->afi = VG_AFI_IP4;
-		memcpy(nh->addr, m->nh, 4);
-	} else if (m->nh_len == 16 || m->nh_len == 32) {
-		nh->afi = VG_AFI_IP6;
-		memcpy(nh->addr, m->nh, 16);
-	}
-}
-
-static void
 set_nexthop_v4(struct vg_addr *nh, const struct bgp_attrs *a)
 {
 	memset(nh, 0, sizeof(*nh));
@@ -589,7 +576,7 @@ static void
 rib_entry_nexthop(struct mrt_reader *r, struct vg_addr *nh)
 {
 	if (BGP_HAS(&r->rib_attrs, BGP_ATTR_MP_REACH_NLRI))
-		set_nexthop_mp(nh, &r->rib_attrs.mp_reach);
+		bgp_mp_nexthop(nh, &r->rib_attrs.mp_reach);
 	else
 		set_nexthop_v4(nh, &r->rib_attrs);
 }
@@ -986,7 +973,7 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	}
 	set_nexthop_v4(&r->nh_classic, a);
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
-		set_nexthop_mp(&r->nh_mp, &a->mp_reach);
+		bgp_mp_nexthop(&r->nh_mp, &a->mp_reach);
 	attrs_changed(r, a);
 	list_fields(r);
 	next_field(r);
