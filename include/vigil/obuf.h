@@ -61,4 +61,10 @@ void vg_obuf_printf(struct vg_obuf *o, const char *fmt, ...)
 /* A JSON string literal (with quotes) of the N bytes at S. */
 void vg_obuf_json_str(struct vg_obuf *o, const char *s, size_t n);
 
+/* An address as a JSON string ("192.0.2.1", "2001:db8::1"); an IPv4
+ * address given as its 4 bytes likewise. */
+struct vg_addr;
+void vg_obuf_json_addr(struct vg_obuf *o, const struct vg_addr *a);
+void vg_obuf_json_ip4(struct vg_obuf *o, const unsigned char ip[4]);
+
 #endif

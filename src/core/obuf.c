@@ -135,3 +135,21 @@ vg_obuf_json_str(struct vg_obuf *o, const char *s, size_t n)
 	}
 	vg_obuf_putc(o, '"');
 }
+
+void
+vg_obuf_json_addr(struct vg_obuf *o, const struct vg_addr *a)
+{
+	char b[VG_ADDR_STRLEN];
+	vg_obuf_putc(o, '"');
+	vg_obuf_put(o, b, vg_addr_fmt(b, a));
+	vg_obuf_putc(o, '"');
+}
+
+void
+vg_obuf_json_ip4(struct vg_obuf *o, const unsigned char ip[4])
+{
+	char b[VG_ADDR_STRLEN];
+	vg_obuf_putc(o, '"');
+	vg_obuf_put(o, b, vg_ip4_fmt(b, ip));
+	vg_obuf_putc(o, '"');
+}

@@ -34,24 +34,6 @@ str(struct vg_obuf *o, const char *s)
 }
 
 static void
-addr(struct vg_obuf *o, const struct vg_addr *a)
-{
-	char b[VG_ADDR_STRLEN];
-	vg_obuf_putc(o, '"');
-	vg_obuf_put(o, b, vg_addr_fmt(b, a));
-	vg_obuf_putc(o, '"');
-}
-
-static void
-ip4(struct vg_obuf *o, const uint8_t ip[4])
-{
-	char b[VG_ADDR_STRLEN];
-	vg_obuf_putc(o, '"');
-	vg_obuf_put(o, b, vg_ip4_fmt(b, ip));
-	vg_obuf_putc(o, '"');
-}
-
-static void
 boolean(struct vg_obuf *o, int v)
 {
 	vg_obuf_puts(o, v ? "true" : "false");
@@ -112,7 +94,7 @@ peer_fields(struct vg_obuf *o, const struct bmp_msg *m, const char *router,
 		str(o, bmp_rd_str(m->peer.rd, b));
 	}
 	key(o, "peer_bgp_id");
-	ip4(o, m->peer.bgp_id);
+	vg_obuf_json_ip4(o, m->peer.bgp_id);
 }
 
 static void
@@ -121,7 +103,7 @@ open_json(struct vg_obuf *o, const struct bgp_open *op)
 	vg_obuf_puts(o, "{\"asn\":");
 	vg_obuf_u32(o, bgp_open_asn(op));
 	key(o, "bgp_id");
-	ip4(o, op->bgp_id);
+	vg_obuf_json_ip4(o, op->bgp_id);
 	key(o, "hold_time");
 	vg_obuf_u32(o, op->hold_time);
 	key(o, "as4");
@@ -234,7 +216,7 @@ peer_up_down(struct vg_obuf *o, const struct bmp_msg *m)
 {
 	if (m->type == BMP_PEER_UP) {
 		key(o, "local_addr");
-		addr(o, &m->local_addr);
+		vg_obuf_json_addr(o, &m->local_addr);
 		key(o, "local_port");
 		vg_obuf_u32(o, m->local_port);
 		key(o, "remote_port");
@@ -324,7 +306,7 @@ fmt_json_bmp_msg(struct vg_obuf *o, const struct bmp_msg *m,
 	}
 	if (m->has_peer) {
 		key(o, "peer");
-		addr(o, &m->peer.addr);
+		vg_obuf_json_addr(o, &m->peer.addr);
 		key(o, "peer_asn");
 		vg_obuf_u32(o, m->peer.asn);
 	}

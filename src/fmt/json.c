@@ -18,24 +18,6 @@ key(struct vg_obuf *o, const char *k)
 }
 
 static void
-str_addr(struct vg_obuf *o, const struct vg_addr *a)
-{
-	char b[VG_ADDR_STRLEN];
-	vg_obuf_putc(o, '"');
-	vg_obuf_put(o, b, vg_addr_fmt(b, a));
-	vg_obuf_putc(o, '"');
-}
-
-static void
-str_ip4(struct vg_obuf *o, const uint8_t ip[4])
-{
-	char b[VG_ADDR_STRLEN];
-	vg_obuf_putc(o, '"');
-	vg_obuf_put(o, b, vg_ip4_fmt(b, ip));
-	vg_obuf_putc(o, '"');
-}
-
-static void
 hex(struct vg_obuf *o, const uint8_t *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -76,13 +58,13 @@ attrs_json(struct vg_obuf *o, const struct vg_elem *e)
 	}
 	if (e->nexthop.afi) {
 		key(o, "next_hop");
-		str_addr(o, &e->nexthop);
+		vg_obuf_json_addr(o, &e->nexthop);
 	}
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI) && a->mp_reach.nh_len == 32) {
 		struct vg_addr ll = {.afi = VG_AFI_IP6};
 		memcpy(ll.addr, a->mp_reach.nh + 16, 16);
 		key(o, "next_hop_link_local");
-		str_addr(o, &ll);
+		vg_obuf_json_addr(o, &ll);
 	}
 	if (BGP_HAS(a, BGP_ATTR_LOCAL_PREF)) {
 		key(o, "local_pref");
@@ -150,12 +132,12 @@ attrs_json(struct vg_obuf *o, const struct vg_elem *e)
 		vg_obuf_puts(o, "{\"asn\":");
 		vg_obuf_u32(o, as);
 		vg_obuf_puts(o, ",\"addr\":");
-		str_ip4(o, ip);
+		vg_obuf_json_ip4(o, ip);
 		vg_obuf_putc(o, '}');
 	}
 	if (BGP_HAS(a, BGP_ATTR_ORIGINATOR_ID)) {
 		key(o, "originator_id");
-		str_ip4(o, a->originator_id);
+		vg_obuf_json_ip4(o, a->originator_id);
 	}
 	if (BGP_HAS(a, BGP_ATTR_CLUSTER_LIST)) {
 		key(o, "cluster_list");
@@ -163,7 +145,7 @@ attrs_json(struct vg_obuf *o, const struct vg_elem *e)
 		for (uint32_t i = 0; i + 4 <= a->cluster_list.len; i += 4) {
 			if (i)
 				vg_obuf_putc(o, ',');
-			str_ip4(o, a->cluster_list.p + i);
+			vg_obuf_json_ip4(o, a->cluster_list.p + i);
 		}
 		vg_obuf_putc(o, ']');
 	}
@@ -209,7 +191,7 @@ fmt_json_elem(const struct fmt_json *f, struct vg_obuf *o,
 		vg_obuf_json_str(o, f->collector, strlen(f->collector));
 	}
 	key(o, "peer");
-	str_addr(o, &e->peer_addr);
+	vg_obuf_json_addr(o, &e->peer_addr);
 	key(o, "peer_asn");
 	vg_obuf_u32(o, e->peer_asn);
 	if (e->type == VG_ELEM_STATE) {
