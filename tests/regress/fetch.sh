@@ -248,7 +248,7 @@ expect replay_streams grep -q "waiting for $SURL/rv/bgpdata/2008.02/UPDATES/upda
 touch "$T/release"
 wait $RP
 rc=$?
-expect replay_fetch_clean bash -c "[ $rc -eq 0 ] && grep -q '0 files missing, 0 intervals without data' '$T/r1.err'"
+expect replay_fetch_clean bash -c "[ $rc -eq 0 ] && grep -q '0 files missing, 0 intervals without data' '$T/r1.err'"; [ $rc -eq 0 ] || { echo "  replay exit $rc"; tail -5 "$T/r1.err"; }
 mapfile -t files < <(ls "$RC"/route-views2/bgpdata/2008.02/UPDATES/*.bz2)
 "$VIGIL" replay "${files[@]}" --db "$T/b.db" >"$T/r2.out" 2>"$T/r2.err"
 dumpdb() { sqlite3 "$1" "select * from signals order by bin_start, entity_id; select * from entities order by id; select * from events order by id;"; }
