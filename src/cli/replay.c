@@ -495,7 +495,7 @@ print_evidence_summary(const struct vg_event *ev)
 static void
 print_events(struct replay *rp)
 {
-	if (rp->nevents)
+	if (rp->nevents) /* events is NULL when there are none */
 		qsort(rp->events, rp->nevents, sizeof(*rp->events), event_cmp);
 	if (rp->json) {
 		/* the same objects as `vigil events --json` */

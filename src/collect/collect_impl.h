@@ -69,7 +69,8 @@ struct cpeer {
 	char coll[32];            /* collector name: NAME, or NAME/ROUTER */
 	char router[48];          /* BMP: the router; "" for BGP peers */
 	int bmp;                  /* a BMP router's monitored peer */
-	uint8_t bmp_ap;           /* BMP: ADD-PATH per family (BGP_FSM_AP_*) */
+	uint16_t bmp_ap;          /* BMP: ADD-PATH per AFI/SAFI (bmp_ap_bit) */
+	uint32_t bmp_local_as;    /* BMP: the router's AS (Peer Up OPEN) */
 	unsigned slot;
 	int removed;
 	struct session *sess;     /* current connection, or NULL */

@@ -214,7 +214,8 @@ wake_from_proc(void *ctx)
 static void
 record_state(struct daemon *d, struct cpeer *p, unsigned from, unsigned to)
 {
-	if (rec_state(&d->q, p, d->cfg->local_as, from, to) < 0)
+	uint32_t las = p->bmp ? p->bmp_local_as : d->cfg->local_as;
+	if (rec_state(&d->q, p, las, from, to) < 0)
 		clog_printf("event=error error=\"out of memory for a record\"");
 }
 
@@ -1039,6 +1040,7 @@ bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
 	if ((p = peer_new(d, &pc)) == NULL)
 		return NULL;
 	p->bmp = 1;
+	p->bmp_local_as = d->cfg->local_as; /* until a Peer Up tells */
 	snprintf(p->router, sizeof(p->router), "%s", router);
 	/* the contract's NAME/ROUTER, within the routing state's 31 bytes */
 	if ((size_t)snprintf(p->coll, sizeof(p->coll), "%s/%s",
@@ -1053,18 +1055,57 @@ bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
 	return d->bmp_last = p;
 }
 
-/* The family an UPDATE's routes belong to: its MP attribute's AFI, else
- * IPv4. */
-static unsigned
-update_afi(const uint8_t *m, size_t len)
+/* The ADD-PATH bit of AFI/SAFI in cpeer.bmp_ap (IPv4/IPv6 x unicast,
+ * multicast, labeled, VPN, as the BMP session tracks them); 0 for other
+ * kinds. */
+static uint16_t
+bmp_ap_bit(unsigned afi, unsigned safi)
+{
+	unsigned k;
+	if (afi != 1 && afi != 2)
+		return 0;
+	switch (safi) {
+	case 1: k = 0; break;
+	case 2: k = 1; break;
+	case 4: k = 2; break;
+	case 128: k = 3; break;
+	default: return 0;
+	}
+	return (uint16_t)(1u << ((afi - 1) * 4 + k));
+}
+
+/* RFC 7911 4: SENDER sends path ids for an AFI/SAFI it offered to send
+ * and RECEIVER to receive; ANY_MODE (Loc-RIB, RFC 9069 5.1): any ADD-PATH
+ * capability in SENDER's made-up OPEN says the routes carry path ids. */
+static uint16_t
+bmp_ap_mask(const struct bgp_open *sender, const struct bgp_open *receiver,
+            int any_mode)
+{
+	uint16_t m = 0;
+	for (unsigned i = 0; i < sender->n_addpath; i++) {
+		unsigned afi = sender->addpath[i].afi;
+		unsigned safi = sender->addpath[i].safi;
+		if (any_mode || ((sender->addpath[i].mode & 2) &&
+		                 bgp_open_addpath(receiver, afi, safi, 1)))
+			m |= bmp_ap_bit(afi, safi);
+	}
+	return m;
+}
+
+/* The AFI/SAFI an UPDATE's routes belong to: its MP attribute's, else
+ * IPv4 unicast. */
+static void
+update_afi(const uint8_t *m, size_t len, unsigned *afi, unsigned *safi)
 {
 	size_t off = 19, wl, al;
+	*afi = 1;
+	*safi = 1;
 	if (len < 23)
-		return 1;
+		return;
 	wl = (size_t)m[off] << 8 | m[off + 1];
 	off += 2 + wl;
 	if (off + 2 > len)
-		return 1;
+		return;
 	al = (size_t)m[off] << 8 | m[off + 1];
 	off += 2;
 	size_t end = off + al < len ? off + al : len;
@@ -1077,11 +1118,13 @@ update_afi(const uint8_t *m, size_t len)
 		                ? ((size_t)m[off + 2] << 8 | m[off + 3])
 		                : m[off + 2];
 		if ((ty == BGP_ATTR_MP_REACH_NLRI || ty == BGP_ATTR_MP_UNREACH_NLRI) &&
-		    vl >= 2 && off + h + 2 <= end)
-			return (unsigned)m[off + h] << 8 | m[off + h + 1];
+		    vl >= 3 && off + h + 3 <= end) {
+			*afi = (unsigned)m[off + h] << 8 | m[off + h + 1];
+			*safi = m[off + h + 2];
+			return;
+		}
 		off += h + vl;
 	}
-	return 1;
 }
 
 static void
@@ -1089,8 +1132,10 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
            const struct bmp_session *s)
 {
 	struct daemon *d = ctx;
+	int locrib = m->peer.type == BMP_PEER_LOC_RIB;
 	if (m->type != BMP_ROUTE_MONITORING || !m->has_peer ||
-	    m->bgp_type != BGP_MSG_UPDATE || (m->peer.flags & BMP_PEER_F_O))
+	    m->bgp_type != BGP_MSG_UPDATE ||
+	    (!locrib && (m->peer.flags & BMP_PEER_F_O)))
 		return; /* Adj-RIB-Out is what the router sends, not receives */
 	struct cpeer *p = bmp_peer(d, router, &m->peer.addr, m->peer.asn);
 	if (p == NULL)
@@ -1098,11 +1143,18 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
 	p->msgs_in++;
 	p->updates++;
 	p->bytes_in += m->bgp.len;
-	unsigned afi = update_afi(m->bgp.p, m->bgp.len);
-	unsigned fl = (m->peer.flags & BMP_PEER_F_A) ? REC_AS2 : 0;
-	if (p->bmp_ap & (afi == 1 ? BGP_FSM_AP_V4 : BGP_FSM_AP_V6))
+	/* The UPDATE is queued, and archived, as received: a BGP4MP_ET
+	 * MESSAGE_AS4 from the monitored peer to the router, or MESSAGE
+	 * (2-byte ASNs in the record and the AS_PATH) where the A flag says
+	 * the AS_PATH is 2-byte (RFC 7854 4.2; never for Loc-RIB, RFC 9069
+	 * 4.1); RFC 8050 _ADDPATH where the peer's Peer Up negotiated
+	 * ADD-PATH for the UPDATE's AFI/SAFI. */
+	unsigned afi, safi;
+	update_afi(m->bgp.p, m->bgp.len, &afi, &safi);
+	unsigned fl = (!locrib && (m->peer.flags & BMP_PEER_F_A)) ? REC_AS2 : 0;
+	if (p->bmp_ap & bmp_ap_bit(afi, safi))
 		fl |= REC_ADDPATH;
-	if (rec_message(&d->q, p, d->cfg->local_as, m->bgp.p, m->bgp.len, fl) < 0)
+	if (rec_message(&d->q, p, p->bmp_local_as, m->bgp.p, m->bgp.len, fl) < 0)
 		clog_printf("event=error error=\"out of memory for a record\"");
 	(void)s;
 }
@@ -1122,14 +1174,15 @@ bmp_on_peer(void *ctx, const char *router, const struct bmp_peer_info *pi,
 		/* RFC 7911: path ids where the monitored peer sends them and
 		 * the router receives them */
 		const struct bmp_msg *m = pi->msg;
-		p->bmp_ap = 0;
-		if (bgp_open_addpath(&m->rcvd, 1, 1, 2) &&
-		    bgp_open_addpath(&m->sent, 1, 1, 1))
-			p->bmp_ap |= BGP_FSM_AP_V4;
-		if (bgp_open_addpath(&m->rcvd, 2, 1, 2) &&
-		    bgp_open_addpath(&m->sent, 2, 1, 1))
-			p->bmp_ap |= BGP_FSM_AP_V6;
+		int locrib = m->peer.type == BMP_PEER_LOC_RIB;
+		p->bmp_ap = bmp_ap_mask(&m->rcvd, &m->sent, locrib);
+		if (locrib)
+			p->bmp_ap |= bmp_ap_mask(&m->sent, &m->rcvd, 1);
+		/* the archive's local side is the router: its address on
+		 * the monitored session and its AS (the OPEN it sent) */
 		p->local_addr = m->local_addr;
+		if (bgp_open_asn(&m->sent))
+			p->bmp_local_as = bgp_open_asn(&m->sent);
 		p->up_since = (uint32_t)time(NULL);
 	}
 	if (!up) {

@@ -629,8 +629,9 @@ proc_main(void *arg)
 				                      (long)(ns % 1000000000u)};
 				nanosleep(&ts, NULL);
 			}
-			if (pr->cfg.archive[0] &&
-			    strcmp(c->coll, pr->cfg.collector) == 0)
+			/* BGP sessions' records and BMP routers' (collector
+			 * NAME/ROUTER) alike: one archive, as RIS keeps */
+			if (pr->cfg.archive[0])
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);
 			free(c);
