@@ -19,6 +19,17 @@
 #   - the speaker stopped: bmp-peer-down, the peer no longer Established;
 #   - FRR stopped: bmp-router-down; the collector exits cleanly.
 # Loopback only, free ports; everything started is killed on exit.
+#
+# FRR 8.4.4 (Debian 12) findings this relies on:
+#   - pre-policy monitoring needs `soft-reconfiguration inbound` on the
+#     monitored neighbor: without it FRR keeps no Adj-RIB-In copy and sends
+#     every route as a withdrawal (UPDATEs with only withdrawn routes);
+#   - post-policy works without it (used here for IPv6);
+#   - FRR prepends its own AS to the monitored AS paths (pre- and
+#     post-policy: "65003 65006 ..." for routes 65006 sent), so origins are
+#     right but the first hop is FRR's;
+#   - FRR connects from 127.0.0.1 (no zebra, no source address), so the
+#     router is named 127.0.0.1; its Peer Up is stamped hours in the past.
 set -u
 cd "$(dirname "$0")/../../.."
 T=$(mktemp -d)
