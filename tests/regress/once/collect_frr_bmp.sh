@@ -205,11 +205,9 @@ n=$(frr_ctl -c 'show bgp ipv4 unicast summary json' | python3 -c '
 import json, sys; print(json.load(sys.stdin)["peers"]["'"$SPK"'"]["pfxRcd"])' 2>&1)
 [ "$n" = "$N" ] && ok frr_received_table || bad frr_received_table "$n"
 
-# a bin with the whole table in the store (KP went first)
-wait_db $((2 * BIN + 5)) "select max(s.v4_units) = 4 from signals s join entities n on n.id = s.entity_id
-	where n.text = 'asn:131279'" || bad signals_kp_origin_visible "$(sq "select * from signals limit 3")"
-sleep 1
-python3 - "$T/live.db" "$TAB/paths.txt" <<'EOF'
+# the store keeps a bin's rows of the entities that changed in it: wait
+# until a bin with the whole table is stored
+cat >"$T/origins.py" <<'EOF'
 # every origin AS of the table has a signals row with its prefixes visible
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -224,11 +222,18 @@ miss = [o for o in want if not got.get(o)]
 short = [o for o in want if got.get(o) and got[o] < want[o]]
 print("%s frr_bmp_signals_every_origin (%d origin ASes in the table, %d with signals, %d missing, %d short)"
       % ("ok" if not miss and not short else "FAIL", len(want), len(got), len(miss), len(short)))
+sys.exit(1 if miss or short else 0)
 EOF
+end=$((SECONDS + 2 * BIN + 10))
+until python3 "$T/origins.py" "$T/live.db" "$TAB/paths.txt" >"$T/origins.out" 2>&1 || [ $SECONDS -ge $end ]; do
+	sleep 1
+done
+cat "$T/origins.out"
 v=$(sq "select max(s.v4_units) from signals s join entities n on n.id = s.entity_id where n.text = 'country:KP'")
 [ "$v" = 4 ] && ok signals_country_KP_visible || bad signals_country_KP_visible "$v"
-n=$(sq "select count(*) from peers where collector = 'frrbmp/$BR' and addr = '$SPK' and asn = 65006 and up = 1 and v4_routes = $N")
-[ "$n" = 1 ] && ok db_peer_row || bad db_peer_row "$(sq "select * from peers")"
+wait_db $((BIN + 5)) "select count(*) = 1 from peers where collector = 'frrbmp/$BR' and addr = '$SPK'
+	and asn = 65006 and up = 1 and v4_routes = $N and v6_routes = 100" && ok db_peer_row ||
+	bad db_peer_row "$(sq "select * from peers")"
 
 # the KP /24s withdrawn at the speaker
 tw=$(date +%s)
