@@ -318,6 +318,9 @@ typedef void (*bmp_router_fn)(void *ctx, const char *router, int up,
 typedef void (*bmp_msg_fn)(void *ctx, const char *router,
                            const struct bmp_msg *m,
                            const struct bmp_session *s);
+/* The end of one read from a router: everything read so far has been
+ * delivered (a consumer that batches messages hands the batch on here). */
+typedef void (*bmp_batch_fn)(void *ctx, const char *router);
 
 /*
  * Listen on ADDR (IPv4 or IPv6 text) PORT (0: any free port, see
@@ -343,6 +346,7 @@ struct bmp_listener *bmp_listener_new(struct event_base *base,
 void bmp_listener_set_router_cb(struct bmp_listener *l, bmp_router_fn fn);
 void bmp_listener_set_msg_cb(struct bmp_listener *l, bmp_msg_fn fn);
 void bmp_listener_set_problem_cb(struct bmp_listener *l, bmp_problem_fn fn);
+void bmp_listener_set_batch_cb(struct bmp_listener *l, bmp_batch_fn fn);
 /* Deliver elements of every SAFI (VPN, labeled...), not only 1, 2, 4. */
 void bmp_listener_all_safi(struct bmp_listener *l, int on);
 /* Stop (1) or resume (0) reading from every router: for a consumer whose

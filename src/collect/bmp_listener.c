@@ -44,6 +44,7 @@ struct bmp_listener {
 	bmp_router_fn on_router;
 	bmp_msg_fn on_msg;
 	bmp_problem_fn on_problem;
+	bmp_batch_fn on_batch;
 	void *ctx;
 	int all_safi, paused;
 	uint16_t port;
@@ -160,6 +161,8 @@ read_cb(struct bufferevent *bev, void *arg)
 		if (took == 0)
 			break;
 	}
+	if (c->l->on_batch)
+		c->l->on_batch(c->l->ctx, c->name);
 }
 
 static void
@@ -304,6 +307,12 @@ void
 bmp_listener_set_msg_cb(struct bmp_listener *l, bmp_msg_fn fn)
 {
 	l->on_msg = fn;
+}
+
+void
+bmp_listener_set_batch_cb(struct bmp_listener *l, bmp_batch_fn fn)
+{
+	l->on_batch = fn;
 }
 
 void

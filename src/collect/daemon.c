@@ -1156,7 +1156,19 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
 		fl |= REC_ADDPATH;
 	if (rec_message(&d->q, p, p->bmp_local_as, m->bgp.p, m->bgp.len, fl) < 0)
 		clog_printf("event=error error=\"out of memory for a record\"");
+	if (d->q.cur && d->q.cur->len >= CQ_CHUNK / 2)
+		publish(d);
 	(void)s;
+}
+
+/* The end of a read from a router: its records go to processing now, as a
+ * BGP session's do after each read (else they would wait in the queue's
+ * open chunk until a megabyte had piled up or a peer changed state). */
+static void
+bmp_on_batch(void *ctx, const char *router)
+{
+	(void)router;
+	publish(ctx);
 }
 
 static void
@@ -1307,6 +1319,7 @@ collect_run(struct collect_cfg *cfg, const struct collect_run_opts *ro)
 		d.nbmp++;
 		bmp_listener_set_msg_cb(d.bmp[i], bmp_on_msg);
 		bmp_listener_set_router_cb(d.bmp[i], bmp_on_router);
+		bmp_listener_set_batch_cb(d.bmp[i], bmp_on_batch);
 		clog_printf("event=listening kind=bmp addr=%s port=%u", as,
 		            bmp_listener_port(d.bmp[i]));
 	}

@@ -131,6 +131,30 @@ v() { awk -v k="$1" '$1 == k {print $2}' "$T/check"; }
 grep -q 'router=127.0.0.5 peer=.* kind=bmp event=bmp-peer-up' "$T/log" && ok bmp_peer_up_logged || bad bmp_peer_up_logged
 grep -q 'router=127.0.0.5 peer=.* kind=bmp event=bmp-peer-down' "$T/log" && ok bmp_peer_down_logged || bad bmp_peer_down_logged
 grep -q 'router=127.0.0.5 event=bmp-router-down msgs=[1-9]' "$T/log" && ok bmp_router_down_logged || bad bmp_router_down_logged
+# A router that stays connected: its route monitoring must reach the
+# routing state while the connection is open, not only when it closes
+# (this capture ends with route monitoring after its last Peer Up).
+f=$(echo "$D"/bmp/203-*/traffic-00.pcap.flow0.bmp)
+python3 - "$f" "$B" "$T/status.json" >"$T/open" 2>&1 <<'PY'
+import json, socket, sys, time
+def announced():
+    for _ in range(20):
+        try:
+            st = json.load(open(sys.argv[3]))
+            return sum(p["announce"] for p in st["peers"] if p.get("router") == "127.0.0.7")
+        except ValueError:
+            time.sleep(0.05)
+s = socket.socket(); s.bind(("127.0.0.7", 0)); s.connect(("127.0.0.1", int(sys.argv[2])))
+s.sendall(open(sys.argv[1], "rb").read())
+time.sleep(2.5)
+n_open = announced()
+s.close()
+time.sleep(2.5)
+print(n_open, announced())
+PY
+read -r n_open n_closed <"$T/open"
+[ "${n_open:-x}" = "${n_closed:-y}" ] && [ "$n_open" -gt 0 ] && ok "bmp_routes_while_connected ($n_open announcements)" ||
+	bad bmp_routes_while_connected "$(cat "$T/open"): announcements while connected, after closing"
 kill -TERM $CPID
 wait $CPID
 rc=$?
