@@ -13,6 +13,8 @@ pkgs=(
 	bird2 frr gobgpd openbgpd exabgp netcat-openbsd iproute2 valgrind
 	chromium wrk
 )
+# node and npm are on the machines we run on; Debian's otherwise
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -23,8 +25,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	SUDO=
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	# the routers are test peers that the tests start themselves: keep
+	# their packages from starting system daemons (on port 179 of every
+	# address) while they install
+	own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+		$SUDO chmod +x /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	[ -z "$own_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 # The dashboard's libraries (vendored into build/web by make) and the
 # browser test's driver, from the npm registry, as pinned in
