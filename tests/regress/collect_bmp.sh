@@ -169,7 +169,9 @@ ls "$T"/arc/*/updates.*.gz >/dev/null 2>&1 && ok bmp_archive_files || bad bmp_ar
 bgpdump -m "$T"/arc/*/updates.*.gz >"$T/bd" 2>/dev/null
 [ -s "$T/vd" ] && cmp -s "$T/vd" "$T/bd" && ok bmp_archive_dump_equals_bgpdump ||
 	{ bad bmp_archive_dump_equals_bgpdump; diff "$T/vd" "$T/bd" | head -5; }
-for f in "$D"/bmp/2*/traffic-00.pcap.flow0.bmp; do
+# every capture once from 127.0.0.5, and 203's again from the router that
+# stayed connected (127.0.0.7)
+for f in "$D"/bmp/2*/traffic-00.pcap.flow0.bmp "$D"/bmp/203-*/traffic-00.pcap.flow0.bmp; do
 	"$VIGIL" dump --json --bmp "$f" 2>/dev/null
 done >"$T/cap.json"
 "$VIGIL" dump --json "$T"/arc/*/updates.*.gz >"$T/arc.json" 2>/dev/null
