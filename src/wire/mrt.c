@@ -1357,8 +1357,8 @@ start_record(struct mrt_reader *r)
 	return 0;
 }
 
-static __attribute__((noinline)) int
-next_elem_slow(struct mrt_reader *r, const struct vg_elem **out)
+int
+mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
 {
 	for (;;) {
 		const struct mrt_record *rec;
@@ -1392,28 +1392,6 @@ next_elem_slow(struct mrt_reader *r, const struct vg_elem **out)
 	}
 }
 
-/* The hot path: the next prefix of the UPDATE field being read.  Kept
- * small so that the per-element cost is a few loads and stores; records,
- * RIB entries and field changes go through next_elem_slow. */
-int
-mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
-{
-	while (r->phase >= PH_WITHDRAW && r->phase <= PH_MP_ANNOUNCE) {
-		uint32_t pid;
-		int rc = bgp_nlri_next(&r->it, &r->e.prefix, &pid, &r->diag);
-		if (rc > 0) {
-			r->e.path_id = pid;
-			r->st.elems++;
-			*out = &r->e;
-			return 1;
-		}
-		if (rc < 0)
-			flush_diag(r, r->upd_base); /* the iterator is now empty */
-		else if (!next_field(r))
-			break;
-	}
-	return next_elem_slow(r, out);
-}
 
 /* ---- lifecycle and names ----------------------------------------------- */
 
