@@ -39,6 +39,15 @@ struct collect_listen {
 	uint16_t port;
 };
 
+/* `bmp-view`: a router may monitor a peer's pre- and post-policy
+ * Adj-RIB-In at once; one of them feeds the routing state and the archive
+ * (two views of one peer would count every route twice and flip its path
+ * between the two).  FIRST: the view of the first route monitoring message
+ * seen for the peer. */
+#define COLLECT_BMP_VIEW_FIRST 0
+#define COLLECT_BMP_VIEW_PRE 1
+#define COLLECT_BMP_VIEW_POST 2
+
 struct collect_cfg {
 	char collector[32];
 	uint32_t local_as;
@@ -47,6 +56,8 @@ struct collect_cfg {
 	unsigned nlisten;
 	struct collect_listen bmp_listen[COLLECT_MAX_LISTEN];
 	unsigned nbmp;
+	uint8_t bmp_view;         /* COLLECT_BMP_VIEW_*: which Adj-RIB-In view
+	                             of a monitored peer feeds the state */
 	uint16_t hold_time;
 	char archive[1024];       /* "" = no archive */
 	uint32_t updates_interval; /* seconds, 300 */

@@ -71,6 +71,9 @@ struct cpeer {
 	int bmp;                  /* a BMP router's monitored peer */
 	uint16_t bmp_ap;          /* BMP: ADD-PATH per AFI/SAFI (bmp_ap_bit) */
 	uint32_t bmp_local_as;    /* BMP: the router's AS (Peer Up OPEN) */
+	int8_t bmp_view;          /* BMP: the Adj-RIB-In view taken: -1 none
+	                             yet, 0 pre-policy, 1 post-policy */
+	uint64_t bmp_other_view;  /* route monitoring of the other view */
 	unsigned slot;
 	int removed;
 	struct session *sess;     /* current connection, or NULL */

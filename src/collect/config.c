@@ -172,6 +172,17 @@ directive(struct collect_cfg *c, struct cfgctx *x, char **w, unsigned n)
 		return get_listen(x, w, n, c->listen, &c->nlisten);
 	} else if (strcmp(k, "bmp-listen") == 0) {
 		return get_listen(x, w, n, c->bmp_listen, &c->nbmp);
+	} else if (strcmp(k, "bmp-view") == 0) {
+		NEED(2);
+		if (strcmp(w[1], "first") == 0)
+			c->bmp_view = COLLECT_BMP_VIEW_FIRST;
+		else if (strcmp(w[1], "pre-policy") == 0)
+			c->bmp_view = COLLECT_BMP_VIEW_PRE;
+		else if (strcmp(w[1], "post-policy") == 0)
+			c->bmp_view = COLLECT_BMP_VIEW_POST;
+		else
+			return bad(x, "bmp-view: first, pre-policy or post-policy, "
+			              "not '%s'", w[1]);
 	} else if (strcmp(k, "hold-time") == 0) {
 		NEED(2);
 		if (get_u32(x, k, w[1], 0, 65535, &v) < 0)

@@ -763,6 +763,11 @@ write_status(struct daemon *d)
 		if (p->bmp) {
 			fputs(",\"router\":", f);
 			vg_json_str(f, p->router);
+			fprintf(f, ",\"view\":%s,\"other_view_updates\":%llu",
+			        p->bmp_view < 0   ? "null"
+			        : p->bmp_view ? "\"post-policy\""
+			                      : "\"pre-policy\"",
+			        (unsigned long long)p->bmp_other_view);
 		}
 		fprintf(f, ",\"kind\":\"%s\",\"state\":\"%s\",\"stale\":%s,"
 		           "\"routes_v4\":%u,\"routes_v6\":%u,\"updates\":%llu,"
@@ -1015,6 +1020,28 @@ slots_add(struct daemon *d, struct cpeer *p)
 }
 
 /* The BMP peer (ROUTER, ADDR, ASN), created on first sight. */
+/* The view a BMP peer starts with: the configured one, or none until
+ * its first route monitoring message (bmp-view first). */
+static int8_t
+bmp_view_default(const struct daemon *d)
+{
+	switch (d->cfg->bmp_view) {
+	case COLLECT_BMP_VIEW_PRE: return 0;
+	case COLLECT_BMP_VIEW_POST: return 1;
+	default: return -1;
+	}
+}
+
+/* Is M (Route Monitoring, Peer Up or Down) of the view P takes?  Loc-RIB
+ * peers have one view (their L bit is not post-policy, RFC 9069 4.1). */
+static int
+bmp_view_taken(const struct cpeer *p, const struct bmp_msg *m)
+{
+	if (m->peer.type == BMP_PEER_LOC_RIB || p->bmp_view < 0)
+		return 1;
+	return p->bmp_view == ((m->peer.flags & BMP_PEER_F_L) != 0);
+}
+
 static struct cpeer *
 bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
          uint32_t asn)
@@ -1041,6 +1068,7 @@ bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
 		return NULL;
 	p->bmp = 1;
 	p->bmp_local_as = d->cfg->local_as; /* until a Peer Up tells */
+	p->bmp_view = bmp_view_default(d);
 	snprintf(p->router, sizeof(p->router), "%s", router);
 	/* the contract's NAME/ROUTER, within the routing state's 31 bytes */
 	if ((size_t)snprintf(p->coll, sizeof(p->coll), "%s/%s",
@@ -1140,6 +1168,18 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
 	struct cpeer *p = bmp_peer(d, router, &m->peer.addr, m->peer.asn);
 	if (p == NULL)
 		return;
+	if (!bmp_view_taken(p, m)) {
+		/* the peer's other Adj-RIB-In view: counted, not used */
+		p->bmp_other_view++;
+		return;
+	}
+	if (p->bmp_view < 0 && !locrib) {
+		char a[VG_ADDR_STRLEN];
+		p->bmp_view = (m->peer.flags & BMP_PEER_F_L) != 0;
+		clog_printf("router=%s peer=%s as=%u kind=bmp event=bmp-view "
+		            "view=%s", router, vg_addr_str(&p->cfg.addr, a),
+		            p->cfg.asn, p->bmp_view ? "post-policy" : "pre-policy");
+	}
 	p->msgs_in++;
 	p->updates++;
 	p->bytes_in += m->bgp.len;
@@ -1180,6 +1220,17 @@ bmp_on_peer(void *ctx, const char *router, const struct bmp_peer_info *pi,
 	struct cpeer *p = bmp_peer(d, router, &pi->hdr.addr, pi->asn);
 	if (p == NULL)
 		return;
+	if (pi->msg && !bmp_view_taken(p, pi->msg)) {
+		/* the Peer Up or Down of a view not taken says nothing of the
+		 * one that feeds the state (a router may stop monitoring the
+		 * post-policy view of a peer whose session stays up) */
+		clog_printf("router=%s peer=%s as=%u kind=bmp event=%s "
+		            "view=%s note=\"view not taken, ignored\"", router,
+		            vg_addr_str(&p->cfg.addr, a), p->cfg.asn,
+		            up ? "bmp-peer-up" : "bmp-peer-down",
+		            p->bmp_view ? "pre-policy" : "post-policy");
+		return;
+	}
 	unsigned from = up ? VG_STATE_IDLE : VG_STATE_ESTABLISHED;
 	unsigned to = up ? VG_STATE_ESTABLISHED : VG_STATE_IDLE;
 	if (up && pi->msg) {
@@ -1232,6 +1283,8 @@ bmp_on_router(void *ctx, const char *router, int up,
 	/* its monitored peers are gone with it */
 	for (unsigned i = 0; i < d->nslots; i++) {
 		struct cpeer *p = d->slots[i];
+		if (p->bmp && strcmp(p->router, router) == 0)
+			p->bmp_view = bmp_view_default(d); /* chosen anew */
 		if (p->bmp && strcmp(p->router, router) == 0 &&
 		    p->state == VG_STATE_ESTABLISHED) {
 			p->state = VG_STATE_IDLE;
