@@ -226,6 +226,9 @@ struct obs {
 	uint32_t bin_end;
 	uint32_t bin_index;
 	uint64_t elems, bins, signals, ignored;
+	uint64_t bytes_ents;   /* entities' member arrays and detector
+	                          state, kept as they grow (obs_stats is
+	                          read every bin) */
 	uint64_t next_event_id;
 };
 

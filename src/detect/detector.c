@@ -156,6 +156,7 @@ det_get(struct obs *ob, struct ent *e)
 	d->use_v6 = e->v4 == 0 && e->v6 > 0;
 	d->base = NAN;
 	e->det = d;
+	ob->bytes_ents += det_memory(e);
 	return d;
 }
 

@@ -164,9 +164,10 @@ static int
 ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 {
 	struct ent *e = &ob->ents[ent];
-	uint32_t lo = 0, hi = e->nmem;
+	uint32_t lo = 0, hi = e->nmem, cap0 = e->capmem;
 	if (vg_grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
 		return -1;
+	ob->bytes_ents += (uint64_t)(e->capmem - cap0) * 4;
 	if (e->nmem && pfx_before(ob, e->mem[e->nmem - 1], pfx)) {
 		lo = e->nmem;
 	} else {
@@ -1806,7 +1807,5 @@ obs_stats(const struct obs *ob, struct obs_stats *st)
 	st->bytes_obs = (uint64_t)ob->cap_opfx * sizeof(struct opfx) +
 	                (uint64_t)ob->cap_ents * sizeof(struct ent) +
 	                (uint64_t)ob->cap_pup * sizeof(struct path_up);
-	for (uint32_t i = 0; i < ob->nents; i++)
-		st->bytes_obs += (uint64_t)ob->ents[i].capmem * 4 +
-		                 det_memory(&ob->ents[i]);
+	st->bytes_obs += ob->bytes_ents;
 }

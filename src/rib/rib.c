@@ -76,6 +76,10 @@ struct rib {
 	/* the last prefix looked up (a RIB record's entries share it) */
 	uint32_t last_pfx;
 	uint64_t routes;
+	/* memory kept as it changes, so rib_stats is O(1) (it is read for
+	 * the metrics snapshot every bin) */
+	uint64_t bytes_routes; /* route arrays' capacity */
+	uint64_t bytes_paths;  /* interned paths' ASN data */
 };
 
 void
@@ -261,6 +265,7 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	rp->nasn = (uint16_t)bp->nasn;
 	rp->nseg = (uint16_t)bp->nseg;
 	rp->origin = bgp_path_origin(bp);
+	r->bytes_paths += (bp->nasn + bp->nseg + 1) * 4u + 16;
 	r->path_slots[h] = id;
 	r->live_paths++;
 	return id;
@@ -302,6 +307,7 @@ path_collect(struct rib *r)
 				k = (k + 1) & r->path_mask;
 			r->path_slots[k] = s;
 		}
+		r->bytes_paths -= (rp->nasn + rp->nseg + 1) * 4u + 16;
 		free(rp->data);
 		rp->data = NULL;
 		r->live_paths--;
@@ -680,7 +686,10 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 			         x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
 			         sizeof(*x->routes)) < 0)
 				return -1;
-			x->cap = (uint16_t)(cap > 65535 ? 65535 : cap);
+			cap = cap > 65535 ? 65535 : cap;
+			r->bytes_routes += (uint64_t)(cap - x->cap) *
+			                   sizeof(struct rib_route);
+			x->cap = (uint16_t)cap;
 		}
 		memmove(&x->routes[idx + 1], &x->routes[idx],
 		        (x->nroutes - idx) * sizeof(*x->routes));
@@ -910,18 +919,14 @@ rib_stats(const struct rib *r, struct rib_stats *st)
 	st->routes = r->routes;
 	st->prefixes = r->npfx;
 	st->paths = r->live_paths;
-	for (uint32_t i = 0; i < r->npfx; i++)
-		st->bytes_routes += (uint64_t)r->pfx[i].cap * sizeof(struct rib_route);
+	st->bytes_routes = r->bytes_routes;
 	st->bytes_prefixes = (uint64_t)r->cap_pfx * sizeof(struct rib_pfx);
 	for (uint32_t i = 0; i < r->ncolls; i++)
 		st->bytes_prefixes += (uint64_t)r->cap_fts[i] * sizeof(struct rib_fts);
 	st->bytes_index = (uint64_t)(r->pfx_mask + 1) * 4 +
 	                  (uint64_t)(r->path_mask + 1) * 4;
-	for (uint32_t i = 1; i < r->npaths; i++)
-		if (r->paths[i].data)
-			st->bytes_paths += (r->paths[i].nasn + r->paths[i].nseg + 1) *
-			                   4u + 16;
-	st->bytes_paths += (uint64_t)r->cap_paths * sizeof(struct rib_path);
+	st->bytes_paths = r->bytes_paths +
+	                  (uint64_t)r->cap_paths * sizeof(struct rib_path);
 }
 
 /* ---- for partial runs and their merge (docs/partials.md) --------------- */
