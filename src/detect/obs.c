@@ -183,6 +183,7 @@ ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 	e->mem[lo] = pfx;
 	e->nmem++;
 	e->dirty = 1;
+	ent_wake(ob, ent);
 	return 0;
 }
 
@@ -196,6 +197,7 @@ ent_del_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 			        (e->nmem - i - 1) * sizeof(uint32_t));
 			e->nmem--;
 			e->dirty = 1;
+			ent_wake(ob, ent);
 			return;
 		}
 	}
@@ -415,6 +417,7 @@ count_event(struct obs *ob, uint32_t id, struct opfx *o, uint32_t path,
 		}
 		e->active = 1;
 		e->touched = 1;
+		ent_wake(ob, seen[i]);
 	}
 }
 
@@ -799,10 +802,14 @@ static void
 mark_members_dirty(struct obs *ob, struct opfx *o)
 {
 	for (unsigned i = 0; i < o->ncc; i++)
-		if (o->cc_ent[i] != UINT32_MAX)
+		if (o->cc_ent[i] != UINT32_MAX) {
 			ob->ents[o->cc_ent[i]].dirty = 1;
-	for (unsigned i = 0; i < o->nmemb; i++)
+			ent_wake(ob, o->cc_ent[i]);
+		}
+	for (unsigned i = 0; i < o->nmemb; i++) {
 		ob->ents[o->memb[i]].dirty = 1;
+		ent_wake(ob, o->memb[i]);
+	}
 }
 
 /* Unit interval of a prefix: /24 units for IPv4, /48 for IPv6. */
@@ -1048,9 +1055,35 @@ close_bin(struct obs *ob)
 		ob->order_dirty = 0;
 	}
 
+	/* Idle entities are parked and skipped (their detectors catch up
+	 * when next looked at), except in keyframe bins, where every entity
+	 * gets a row.  What each bin was for the detectors (judged or not,
+	 * per family) is kept for the catching up. */
+	int keyframe = det_keyframe(ob, bin_start);
+	int lazy = vg_grow((void **)&ob->nojudge, &ob->cap_nojudge,
+	                   ob->bin_index + 1, 1) == 0;
+	if (lazy) {
+		int gap = obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len);
+		ob->nojudge[ob->bin_index] =
+		    (uint8_t)((gap || obs_full_asns(ob, VG_AFI_IP4) == 0) |
+		              (gap || obs_full_asns(ob, VG_AFI_IP6) == 0) << 1);
+	}
+	if (ob->cap_parked < ob->nents) {
+		uint32_t old = ob->cap_parked;
+		if (vg_grow((void **)&ob->parked, &ob->cap_parked, ob->nents, 1) == 0)
+			memset(ob->parked + old, 0, ob->cap_parked - old);
+		else
+			lazy = 0;
+	}
+	if (!lazy) /* out of memory: look at every entity */
+		for (uint32_t i = 0; i < ob->cap_parked; i++)
+			ob->parked[i] = 0;
+
 	ob->nsig = 0;
 	for (uint32_t k = 0; k < ob->norder; k++) {
 		uint32_t ei = ob->order[k];
+		if (!keyframe && ei < ob->cap_parked && ob->parked[ei])
+			continue;
 		struct ent *e = &ob->ents[ei];
 		/* entities are visited in key order, not memory order: fetch
 		 * the next ones (and their detector state) ahead */
@@ -1066,11 +1099,14 @@ close_bin(struct obs *ob)
 			recount(ob, e);
 		if (!e->active)
 			continue;
+		det_catch_up(ob, ei, ob->bin_index);
 		det_bin(ob, ei, bin_start);
 		e->ann = e->wd = e->pc = e->flaps = e->flap_events = 0;
 		e->unstable = 0;
 		e->touched = 0;
 		e->changed = 0;
+		if (ei < ob->cap_parked)
+			ob->parked[ei] = lazy && det_park(ob, ei, ob->bin_index + 1);
 	}
 	if (ob->sink.signals && ob->nsig)
 		ob->sink.signals(ob->sink.ctx, ob->sig, ob->nsig);
@@ -1611,6 +1647,7 @@ obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
 		ob->ents[ei].flap_events += r->flap_events;
 		ob->ents[ei].active = 1;
 		ob->ents[ei].touched = 1;
+		ent_wake(ob, ei);
 		return 0;
 	case VGP_FLAP: {
 		id = rib_pfx_intern(ob->rib, &r->prefix);
@@ -1624,6 +1661,7 @@ obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
 		ob->ents[ei].unstable += (fresh & VGP_UNSTABLE) != 0;
 		ob->ents[ei].active = 1;
 		ob->ents[ei].touched = 1;
+		ent_wake(ob, ei);
 		return 0;
 	}
 	case VGP_TOUCH: {
@@ -1784,6 +1822,8 @@ obs_free(struct obs *ob)
 	free(ob->sig);
 	free(ob->ev_scratch);
 	free(ob->gaps);
+	free(ob->parked);
+	free(ob->nojudge);
 	rib_free(ob->rib);
 	free(ob);
 }
