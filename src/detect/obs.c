@@ -312,9 +312,21 @@ path_org_ent(struct obs *ob, uint32_t path)
 	    ob->pup[path].org_ent)
 		return ob->pup[path].org_ent - 1;
 	uint32_t id = obs_ent(ob, VG_ENT_ASN, 0, origin);
-	if (id != UINT32_MAX && path < ob->cap_pup &&
-	    ob->pup[path].gen == serial)
-		ob->pup[path].org_ent = id + 1;
+	if (path >= ob->cap_pup)
+		vg_grow((void **)&ob->pup, &ob->cap_pup,
+		        rib_path_capacity(ob->rib) + 1, sizeof(*ob->pup));
+	if (id != UINT32_MAX && path < ob->cap_pup) {
+		struct path_up *pu = &ob->pup[path];
+		if (pu->gen != serial) {
+			/* a new path here: its upstream is not known yet
+			 * (no country code is 0xffff) */
+			pu->gen = serial;
+			pu->cc = 0xffff;
+			pu->up = 0;
+			pu->up_ent = 0;
+		}
+		pu->org_ent = id + 1;
+	}
 	return id;
 }
 
