@@ -958,9 +958,15 @@ recount(struct obs *ob, struct ent *e)
 		if (e->id.kind != VG_ENT_ASN) {
 			uint32_t org = rib_path_origin(ob->rib, o->sample_path);
 			if (org) {
-				/* distinct origins, by a stamp per AS entity */
-				uint32_t oe = obs_ent_find(ob, VG_ENT_ASN, 0,
-				                           org);
+				/* distinct origins, by a stamp per AS entity
+				 * (found through the path's cache if it has
+				 * it) */
+				uint32_t oe, sp = o->sample_path;
+				if (sp < ob->cap_pup && ob->pup[sp].org_ent &&
+				    ob->pup[sp].gen == rib_path_serial(ob->rib, sp))
+					oe = ob->pup[sp].org_ent - 1;
+				else
+					oe = obs_ent_find(ob, VG_ENT_ASN, 0, org);
 				if (oe != UINT32_MAX) {
 					if (ob->ents[oe].stamp != ob->stamp) {
 						ob->ents[oe].stamp = ob->stamp;
@@ -1051,17 +1057,29 @@ close_bin(struct obs *ob)
 	         sizeof(uint32_t)) == 0) {
 		/* sort the new entities and merge them into the order */
 		uint32_t old = ob->norder, add = ob->nents - old;
-		uint32_t *tmp = ob->order + ob->nents, i = 0, j = 0, k = 0;
+		uint32_t *tmp = ob->order + ob->nents;
 		for (uint32_t x = 0; x < add; x++)
-			ob->order[old + x] = old + x;
-		qsort_r(ob->order + old, add, sizeof(uint32_t), ent_order_cmp, ob);
-		memcpy(tmp, ob->order, ob->nents * sizeof(uint32_t));
-		while (i < old || j < add) {
-			if (j == add || (i < old &&
-			                 ob->ents[tmp[i]].key < ob->ents[tmp[old + j]].key))
-				ob->order[k++] = tmp[i++];
-			else
-				ob->order[k++] = tmp[old + j++];
+			tmp[x] = old + x;
+		qsort_r(tmp, add, sizeof(uint32_t), ent_order_cmp, ob);
+		/* from the back: each new one goes after the old ones with a
+		 * smaller key, found by binary search (a few new entities
+		 * among many old ones: no walk over all the old keys) */
+		uint32_t end = old, k = ob->nents;
+		for (uint32_t j = add; j-- > 0;) {
+			uint64_t key = ob->ents[tmp[j]].key;
+			uint32_t lo = 0, hi = end;
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (ob->ents[ob->order[mid]].key < key)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			memmove(&ob->order[k - (end - lo)], &ob->order[lo],
+			        (end - lo) * sizeof(uint32_t));
+			k -= end - lo;
+			end = lo;
+			ob->order[--k] = tmp[j];
 		}
 		ob->norder = ob->nents;
 		ob->order_dirty = 0;

@@ -204,6 +204,8 @@ struct vg_store {
 		size_t i;
 	} *ord;
 	size_t cap_ord;
+	uint32_t *slot;          /* put_signals: row + 1 by entity id */
+	size_t cap_slot;
 	char err[256];
 };
 
@@ -864,14 +866,66 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		s->ord = no;
 		s->cap_ord = nc;
 	}
+	int64_t maxid = 0;
+	int onebin = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_signal *g = &sig[i];
 		if (entity_id(s, &g->ent, 1, &s->ord[i].id) < 0)
 			return -1;
 		s->ord[i].bin = g->bin_start;
 		s->ord[i].i = i;
+		if (s->ord[i].id > maxid)
+			maxid = s->ord[i].id;
+		onebin &= g->bin_start == sig[0].bin_start;
 	}
-	qsort(s->ord, n, sizeof(*s->ord), sig_ord_cmp);
+	/* one bin's rows (the usual call) are placed by id, in a table as
+	 * long as the entity ids, when that is not much longer than the
+	 * rows; otherwise (or with an id twice) sorted */
+	int sorted = 0;
+	if (onebin && maxid >= 0 && (uint64_t)maxid < 16 * (uint64_t)n + 4096) {
+		size_t need = (size_t)maxid + 1;
+		if (need > s->cap_slot) {
+			uint32_t *ns = realloc(s->slot, need * sizeof(*ns));
+			if (ns) {
+				memset(ns + s->cap_slot, 0,
+				       (need - s->cap_slot) * sizeof(*ns));
+				s->slot = ns;
+				s->cap_slot = need;
+			}
+		}
+		if (need <= s->cap_slot) {
+			int dup = 0;
+			for (size_t i = 0; i < n && !dup; i++) {
+				uint32_t *c = &s->slot[s->ord[i].id];
+				dup = *c != 0;
+				*c = (uint32_t)i + 1;
+			}
+			size_t k = 0;
+			for (size_t id = 0; id < need; id++) {
+				if (s->slot[id] == 0)
+					continue;
+				if (!dup) {
+					size_t i = s->slot[id] - 1;
+					s->ord[k].bin = sig[i].bin_start;
+					s->ord[k].id = (int64_t)id;
+					s->ord[k].i = i;
+					k++;
+				}
+				s->slot[id] = 0;
+			}
+			sorted = !dup;
+			if (dup) /* put the list back as it was */
+				for (size_t i = 0; i < n; i++) {
+					int64_t id;
+					entity_id(s, &sig[i].ent, 1, &id);
+					s->ord[i].bin = sig[i].bin_start;
+					s->ord[i].id = id;
+					s->ord[i].i = i;
+				}
+		}
+	}
+	if (!sorted)
+		qsort(s->ord, n, sizeof(*s->ord), sig_ord_cmp);
 	if ((st = stmt_get(s, ST_SIG_PUT)) == NULL)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
@@ -1506,6 +1560,7 @@ store_close(struct vg_store *s)
 	sqlite3_close_v2(s->db);
 	free(s->ents);
 	free(s->ord);
+	free(s->slot);
 	free(s);
 }
 
