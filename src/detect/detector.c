@@ -330,7 +330,8 @@ static void
 push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 {
 	uint32_t w = ob->o.window_bins;
-	uint32_t prev = d->n ? d->hist[(d->pos + w - 1) % w] : v;
+	/* pos < w: no division */
+	uint32_t prev = d->n ? d->hist[d->pos ? d->pos - 1 : w - 1] : v;
 	if (v != prev || d->n == 0)
 		d->same_run = 0;
 	else
@@ -345,7 +346,7 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 		d->innz++;
 	d->hist[d->pos] = v;
 	d->ihist[d->pos] = x;
-	d->pos = (d->pos + 1) % w;
+	d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
 	if (d->n < w)
 		d->n++;
 }
