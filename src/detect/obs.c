@@ -1090,7 +1090,8 @@ close_bin(struct obs *ob)
 	 * gets a row.  What each bin was for the detectors (judged or not,
 	 * per family) is kept for the catching up. */
 	int keyframe = det_keyframe(ob, bin_start);
-	int lazy = vg_grow((void **)&ob->nojudge, &ob->cap_nojudge,
+	int lazy = !ob->o.eager &&
+	           vg_grow((void **)&ob->nojudge, &ob->cap_nojudge,
 	                   ob->bin_index + 1, 1) == 0;
 	if (lazy) {
 		int gap = obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len);
