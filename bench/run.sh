@@ -92,17 +92,20 @@ SPEC
 		"$V" scenario -q "$OUT/replay.spec" "$SC" || return 1
 	fi
 	local G=$DATA/geo
-	/usr/bin/time -f "%e %U %M" -o "$OUT/time" "$V" replay --db "$OUT/replay.db" \
+	/usr/bin/time -f "%e %U %S %M" -o "$OUT/time" "$V" replay --db "$OUT/replay.db" \
 		--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest \
 		--geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz "$SC"/*.gz \
 		>"$OUT/replay.out" 2>"$OUT/replay.err"
-	read -r wall user kb < <(tail -n 1 "$OUT/time")
+	read -r wall user sys kb < <(tail -n 1 "$OUT/time")
 	local line; line=$(grep "elements" "$OUT/replay.err")
 	local elems; elems=$(echo "$line" | awk '{print $3}')
+	local bpr; bpr=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) bytes\/route).*/\1/p')
 	echo "$line"
-	awk -v e="$elems" -v w="$wall" -v u="$user" -v k="$kb" 'BEGIN{
-		printf "replay: %.1f s wall, %.1f s user CPU, %.2f M elements/s (CPU), peak RSS %d MB\n",
-		       w, u, e/u/1e6, k/1024}'
+	# elements/s of CPU: user time (the replay is one thread), and user +
+	# system (page faults of a growing heap, the database's writes)
+	awk -v e="$elems" -v w="$wall" -v u="$user" -v s="$sys" -v k="$kb" -v b="$bpr" 'BEGIN{
+		printf "replay: %.1f s wall, %.2f s user + %.2f s sys CPU, %.2f M elements/s (user CPU), %.2f M elements/s (user+sys), peak RSS %d MB, %s bytes/route\n",
+		       w, u, s, e/u/1e6, e/(u+s)/1e6, k/1024, b}'
 	grep -E "^20" "$OUT/replay.out" | head -8
 }
 

@@ -50,6 +50,9 @@ struct obs_opts {
 	                            entities too (default 0: their signals
 	                            are evidence for country events; routes
 	                            moving between upstreams is no outage) */
+	int eager;               /* run every entity's detectors in every bin
+	                            (default 0: idle entities are skipped and
+	                            caught up exactly; for checking that) */
 };
 
 void obs_opts_default(struct obs_opts *o);

@@ -102,6 +102,12 @@ static const char replay_usage2[] =
     "  --inst-min N            instability: unstable prefixes per bin at\n"
     "                          least (2), and at least 25% of the entity's\n"
     "                          prefixes; 3 flagged bins make an episode\n"
+    "  --eager                 run every entity's detectors in every bin;\n"
+    "                          by default an idle entity (nothing changed,\n"
+    "                          no event open or pending, a flat history)\n"
+    "                          is skipped and its detectors caught up when\n"
+    "                          it changes or on the hour, with the same\n"
+    "                          results.  Slower; for checking that\n"
     "\n";
 
 static const char replay_usage_exit[] =
@@ -558,6 +564,7 @@ enum {
 	O_MINBINS,
 	O_ISCORE,
 	O_IMIN,
+	O_EAGER,
 	O_ALERT,
 	O_PARTIAL,
 	O_MERGE,
@@ -715,6 +722,7 @@ cmd_replay(int argc, char **argv)
 	    {"min-bins", required_argument, NULL, O_MINBINS},
 	    {"inst-score", required_argument, NULL, O_ISCORE},
 	    {"inst-min", required_argument, NULL, O_IMIN},
+	    {"eager", no_argument, NULL, O_EAGER},
 	    ALERT_LONGOPTS(O_ALERT),
 	    {"partial", required_argument, NULL, O_PARTIAL},
 	    {"merge", no_argument, NULL, O_MERGE},
@@ -811,6 +819,9 @@ cmd_replay(int argc, char **argv)
 			break;
 		case O_IMIN:
 			oo.inst_min = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case O_EAGER:
+			oo.eager = 1;
 			break;
 		case O_ALERT:
 			if (alert_opts_parse(&ao, longopts[li].name, optarg) < 0) {

@@ -43,6 +43,10 @@ struct det {
 	                         becomes an event at inst_min_bins */
 	uint8_t flagged_now;  /* this bin was flagged */
 	uint32_t last_flag;   /* start of the last flagged bin */
+	/* parked (see det_park): the bins from lazy_from on were skipped
+	 * and are replayed by det_catch_up before the next det_bin */
+	uint8_t lazy;
+	uint32_t lazy_from;   /* bin index */
 };
 
 struct ent {
@@ -226,8 +230,30 @@ struct obs {
 	uint32_t bin_end;
 	uint32_t bin_index;
 	uint64_t elems, bins, signals, ignored;
+	uint64_t bytes_ents;   /* entities' member arrays and detector
+	                          state, kept as they grow (obs_stats is
+	                          read every bin) */
 	uint64_t next_event_id;
+
+	/* Idle entities are parked (det_park) and skipped by close_bin until
+	 * something of theirs changes (ent_wake) or a keyframe bin comes:
+	 * parked[ei] is 1 while entity EI is skipped; nojudge[bin index] has
+	 * bit 0 (1) set when the bin was not judged for IPv4 (IPv6): a gap
+	 * in the data or no full-feed peer up. */
+	uint8_t *parked;
+	uint32_t cap_parked;
+	uint8_t *nojudge;
+	uint32_t cap_nojudge;
 };
+
+/* Something of entity EI changed (members, counters): it is looked at in
+ * the next bin. */
+static inline void
+ent_wake(struct obs *ob, uint32_t ei)
+{
+	if (ei < ob->cap_parked)
+		ob->parked[ei] = 0;
+}
 
 uint32_t obs_ent(struct obs *ob, unsigned kind, geo_cc cc, uint32_t asn);
 uint32_t obs_ent_find(const struct obs *ob, unsigned kind, geo_cc cc,
@@ -246,5 +272,20 @@ void det_free(struct ent *e);
  * their severity so far (they stay open). */
 void det_finish(struct obs *ob, uint32_t ei, uint32_t data_end);
 uint64_t det_memory(const struct ent *e);
+/* Does the bin that starts at BIN_START get a signal row for every
+ * entity (a keyframe)? */
+int det_keyframe(const struct obs *ob, uint32_t bin_start);
+/* After det_bin: park entity EI if it is idle in a way that the next bins
+ * cannot change unless the entity itself changes (no open or pending
+ * event, a constant visibility history equal to its current value, no
+ * instability in the window).  Its detector state then only advances by
+ * pushing that value once per judged bin, which det_catch_up does, in
+ * O(bins), when the entity is next looked at.  NEXT_BIN is the index of
+ * the first bin skipped.  Returns 1 if parked. */
+int det_park(struct obs *ob, uint32_t ei, uint32_t next_bin);
+/* Replay the bins skipped since EI was parked, up to bin index UPTO
+ * (excluded); no-op if it is not parked.  The state is exactly what
+ * det_bin on each of those bins would have left. */
+void det_catch_up(struct obs *ob, uint32_t ei, uint32_t upto);
 
 #endif

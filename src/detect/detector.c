@@ -156,6 +156,7 @@ det_get(struct obs *ob, struct ent *e)
 	d->use_v6 = e->v4 == 0 && e->v6 > 0;
 	d->base = NAN;
 	e->det = d;
+	ob->bytes_ents += det_memory(e);
 	return d;
 }
 
@@ -329,7 +330,8 @@ static void
 push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 {
 	uint32_t w = ob->o.window_bins;
-	uint32_t prev = d->n ? d->hist[(d->pos + w - 1) % w] : v;
+	/* pos < w: no division */
+	uint32_t prev = d->n ? d->hist[d->pos ? d->pos - 1 : w - 1] : v;
 	if (v != prev || d->n == 0)
 		d->same_run = 0;
 	else
@@ -344,7 +346,7 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 		d->innz++;
 	d->hist[d->pos] = v;
 	d->ihist[d->pos] = x;
-	d->pos = (d->pos + 1) % w;
+	d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
 	if (d->n < w)
 		d->n++;
 }
@@ -445,6 +447,24 @@ outage_step(struct obs *ob, struct ent *e, struct det *d, uint32_t v,
 		emit_event(ob, ev);
 }
 
+/* Median, MAD and 95th percentile of the instability history. */
+static void
+inst_stats(struct det *d)
+{
+	uint32_t scratch[4096];
+	uint32_t n = d->n < 4096 ? d->n : 4096;
+	if (n - d->innz > (uint32_t)((n - 1) * 0.95 + 0.5)) {
+		/* more zeros than the 95th percentile's rank: median, MAD
+		 * and p95 are all 0 (what small_stats would find, without
+		 * the scan) */
+		d->imed = d->imad = d->ip95 = 0;
+	} else if (small_stats(d->ihist, n, &d->imed, &d->imad, &d->ip95) < 0) {
+		d->imed = median_u32(d->ihist, n, scratch);
+		d->ip95 = p95_sorted(scratch, n);
+		d->imad = mad_u32(d->ihist, n, d->imed, scratch);
+	}
+}
+
 static double
 instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
                  uint32_t bin_start, int ready, int suppress)
@@ -460,19 +480,7 @@ instability_step(struct obs *ob, struct ent *e, struct det *d, uint32_t x,
 		} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0 ||
 		           (x >= o->inst_min &&
 		            x > d->imed + o->inst_score * 1.4826 * d->imad)) {
-			uint32_t scratch[4096];
-			uint32_t n = d->n < 4096 ? d->n : 4096;
-			if (n - d->innz > (uint32_t)((n - 1) * 0.95 + 0.5)) {
-				/* more zeros than the 95th percentile's rank:
-				 * median, MAD and p95 are all 0 (what
-				 * small_stats would find, without the scan) */
-				d->imed = d->imad = d->ip95 = 0;
-			} else if (small_stats(d->ihist, n, &d->imed, &d->imad,
-			                       &d->ip95) < 0) {
-				d->imed = median_u32(d->ihist, n, scratch);
-				d->ip95 = p95_sorted(scratch, n);
-				d->imad = mad_u32(d->ihist, n, d->imed, scratch);
-			}
+			inst_stats(d);
 			d->iage = 1;
 		} else {
 			d->iage++;
@@ -564,6 +572,107 @@ det_finish(struct obs *ob, uint32_t ei, uint32_t data_end)
 		                   (data_end - d->inst.start) / 3600.0;
 		emit_event(ob, &d->inst);
 	}
+}
+
+/* ---- idle entities ----------------------------------------------------- */
+
+int
+det_keyframe(const struct obs *ob, uint32_t bin_start)
+{
+	return (bin_start / ob->o.bin_len) % KEYFRAME_BINS == 0;
+}
+
+/* The visibility metric det_bin uses for E. */
+static uint32_t
+det_metric(const struct ent *e, const struct det *d)
+{
+	return (uint32_t)(d->use_v6 ? (e->v6 > UINT32_MAX ? UINT32_MAX : e->v6)
+	                            : (e->v4 > UINT32_MAX ? UINT32_MAX : e->v4));
+}
+
+int
+det_park(struct obs *ob, uint32_t ei, uint32_t next_bin)
+{
+	struct ent *e = &ob->ents[ei];
+	struct det *d = e->det;
+	uint32_t w = ob->o.window_bins;
+
+	/* no event open or pending, a history of one value (the baseline is
+	 * that value: no drop can start while it is pushed again); bins
+	 * with no instability cannot raise a flag (x > 2 p95 fails) nor,
+	 * with inst_min >= 1, force a recount of the statistics */
+	if (d == NULL || d->out.id || d->inst.id || d->iflags || d->pend ||
+	    d->n == 0 || d->same_run + 1 < d->n || ob->o.inst_min == 0 ||
+	    d->hist[(d->pos + w - 1) % w] != det_metric(e, d))
+		return 0;
+	d->lazy = 1;
+	d->lazy_from = next_bin;
+	return 1;
+}
+
+void
+det_catch_up(struct obs *ob, uint32_t ei, uint32_t upto)
+{
+	struct ent *e = &ob->ents[ei];
+	struct det *d = e->det;
+	uint32_t w = ob->o.window_bins, warm = ob->o.warmup_bins;
+
+	if (d == NULL || !d->lazy)
+		return;
+	/* the value at parking (the entity may have been recounted since:
+	 * that is the bin being judged next, not these) */
+	uint32_t v = d->hist[(d->pos + w - 1) % w];
+	unsigned bit = d->use_v6 ? 2 : 1;
+	int outage = !(e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages);
+
+	/* What det_bin does to a parked entity, bin by bin: the metric
+	 * switch is settled, x = 0, nothing is flagged or opened.  The
+	 * instability statistics computed in a skipped bin are only read by
+	 * the next computation, so only the last one is done: find it
+	 * first, from the counters alone. */
+	uint32_t n = d->n, inz = d->inz, iage = d->iage, last = UINT32_MAX;
+	for (uint32_t j = d->lazy_from; j < upto; j++) {
+		if (ob->nojudge[j] & bit)
+			continue;
+		if (n >= warm) {
+			if (inz >= n) {
+				iage = 0;
+			} else if (iage >= RECOMPUTE_BINS || iage == 0) {
+				last = j;
+				iage = 1;
+			} else {
+				iage++;
+			}
+		}
+		inz++;
+		if (n < w)
+			n++;
+	}
+	for (uint32_t j = d->lazy_from; j < upto; j++) {
+		if (ob->nojudge[j] & bit)
+			continue; /* nothing judged, nothing pushed */
+		if (d->n >= warm) {
+			/* instability_step with x = 0 */
+			if (d->inz >= d->n) {
+				d->imed = d->imad = d->ip95 = 0;
+				d->iage = 0;
+			} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0) {
+				if (j == last)
+					inst_stats(d);
+				d->iage = 1;
+			} else {
+				d->iage++;
+			}
+			/* baseline(): a constant window */
+			if (outage) {
+				d->base = v;
+				d->base_age = 0;
+			}
+		}
+		push(ob, d, v, 0);
+	}
+	d->flagged_now = 0;
+	d->lazy = 0;
 }
 
 void

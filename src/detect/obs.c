@@ -164,9 +164,10 @@ static int
 ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 {
 	struct ent *e = &ob->ents[ent];
-	uint32_t lo = 0, hi = e->nmem;
+	uint32_t lo = 0, hi = e->nmem, cap0 = e->capmem;
 	if (vg_grow((void **)&e->mem, &e->capmem, e->nmem + 1, sizeof(uint32_t)) < 0)
 		return -1;
+	ob->bytes_ents += (uint64_t)(e->capmem - cap0) * 4;
 	if (e->nmem && pfx_before(ob, e->mem[e->nmem - 1], pfx)) {
 		lo = e->nmem;
 	} else {
@@ -182,6 +183,7 @@ ent_add_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 	e->mem[lo] = pfx;
 	e->nmem++;
 	e->dirty = 1;
+	ent_wake(ob, ent);
 	return 0;
 }
 
@@ -195,6 +197,7 @@ ent_del_member(struct obs *ob, uint32_t ent, uint32_t pfx)
 			        (e->nmem - i - 1) * sizeof(uint32_t));
 			e->nmem--;
 			e->dirty = 1;
+			ent_wake(ob, ent);
 			return;
 		}
 	}
@@ -309,9 +312,21 @@ path_org_ent(struct obs *ob, uint32_t path)
 	    ob->pup[path].org_ent)
 		return ob->pup[path].org_ent - 1;
 	uint32_t id = obs_ent(ob, VG_ENT_ASN, 0, origin);
-	if (id != UINT32_MAX && path < ob->cap_pup &&
-	    ob->pup[path].gen == serial)
-		ob->pup[path].org_ent = id + 1;
+	if (path >= ob->cap_pup)
+		vg_grow((void **)&ob->pup, &ob->cap_pup,
+		        rib_path_capacity(ob->rib) + 1, sizeof(*ob->pup));
+	if (id != UINT32_MAX && path < ob->cap_pup) {
+		struct path_up *pu = &ob->pup[path];
+		if (pu->gen != serial) {
+			/* a new path here: its upstream is not known yet
+			 * (no country code is 0xffff) */
+			pu->gen = serial;
+			pu->cc = 0xffff;
+			pu->up = 0;
+			pu->up_ent = 0;
+		}
+		pu->org_ent = id + 1;
+	}
 	return id;
 }
 
@@ -414,6 +429,7 @@ count_event(struct obs *ob, uint32_t id, struct opfx *o, uint32_t path,
 		}
 		e->active = 1;
 		e->touched = 1;
+		ent_wake(ob, seen[i]);
 	}
 }
 
@@ -798,10 +814,14 @@ static void
 mark_members_dirty(struct obs *ob, struct opfx *o)
 {
 	for (unsigned i = 0; i < o->ncc; i++)
-		if (o->cc_ent[i] != UINT32_MAX)
+		if (o->cc_ent[i] != UINT32_MAX) {
 			ob->ents[o->cc_ent[i]].dirty = 1;
-	for (unsigned i = 0; i < o->nmemb; i++)
+			ent_wake(ob, o->cc_ent[i]);
+		}
+	for (unsigned i = 0; i < o->nmemb; i++) {
 		ob->ents[o->memb[i]].dirty = 1;
+		ent_wake(ob, o->memb[i]);
+	}
 }
 
 /* Unit interval of a prefix: /24 units for IPv4, /48 for IPv6. */
@@ -938,9 +958,15 @@ recount(struct obs *ob, struct ent *e)
 		if (e->id.kind != VG_ENT_ASN) {
 			uint32_t org = rib_path_origin(ob->rib, o->sample_path);
 			if (org) {
-				/* distinct origins, by a stamp per AS entity */
-				uint32_t oe = obs_ent_find(ob, VG_ENT_ASN, 0,
-				                           org);
+				/* distinct origins, by a stamp per AS entity
+				 * (found through the path's cache if it has
+				 * it) */
+				uint32_t oe, sp = o->sample_path;
+				if (sp < ob->cap_pup && ob->pup[sp].org_ent &&
+				    ob->pup[sp].gen == rib_path_serial(ob->rib, sp))
+					oe = ob->pup[sp].org_ent - 1;
+				else
+					oe = obs_ent_find(ob, VG_ENT_ASN, 0, org);
 				if (oe != UINT32_MAX) {
 					if (ob->ents[oe].stamp != ob->stamp) {
 						ob->ents[oe].stamp = ob->stamp;
@@ -1031,25 +1057,64 @@ close_bin(struct obs *ob)
 	         sizeof(uint32_t)) == 0) {
 		/* sort the new entities and merge them into the order */
 		uint32_t old = ob->norder, add = ob->nents - old;
-		uint32_t *tmp = ob->order + ob->nents, i = 0, j = 0, k = 0;
+		uint32_t *tmp = ob->order + ob->nents;
 		for (uint32_t x = 0; x < add; x++)
-			ob->order[old + x] = old + x;
-		qsort_r(ob->order + old, add, sizeof(uint32_t), ent_order_cmp, ob);
-		memcpy(tmp, ob->order, ob->nents * sizeof(uint32_t));
-		while (i < old || j < add) {
-			if (j == add || (i < old &&
-			                 ob->ents[tmp[i]].key < ob->ents[tmp[old + j]].key))
-				ob->order[k++] = tmp[i++];
-			else
-				ob->order[k++] = tmp[old + j++];
+			tmp[x] = old + x;
+		qsort_r(tmp, add, sizeof(uint32_t), ent_order_cmp, ob);
+		/* from the back: each new one goes after the old ones with a
+		 * smaller key, found by binary search (a few new entities
+		 * among many old ones: no walk over all the old keys) */
+		uint32_t end = old, k = ob->nents;
+		for (uint32_t j = add; j-- > 0;) {
+			uint64_t key = ob->ents[tmp[j]].key;
+			uint32_t lo = 0, hi = end;
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (ob->ents[ob->order[mid]].key < key)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			memmove(&ob->order[k - (end - lo)], &ob->order[lo],
+			        (end - lo) * sizeof(uint32_t));
+			k -= end - lo;
+			end = lo;
+			ob->order[--k] = tmp[j];
 		}
 		ob->norder = ob->nents;
 		ob->order_dirty = 0;
 	}
 
+	/* Idle entities are parked and skipped (their detectors catch up
+	 * when next looked at), except in keyframe bins, where every entity
+	 * gets a row.  What each bin was for the detectors (judged or not,
+	 * per family) is kept for the catching up. */
+	int keyframe = det_keyframe(ob, bin_start);
+	int lazy = !ob->o.eager &&
+	           vg_grow((void **)&ob->nojudge, &ob->cap_nojudge,
+	                   ob->bin_index + 1, 1) == 0;
+	if (lazy) {
+		int gap = obs_in_gap(ob, bin_start, bin_start + ob->o.bin_len);
+		ob->nojudge[ob->bin_index] =
+		    (uint8_t)((gap || obs_full_asns(ob, VG_AFI_IP4) == 0) |
+		              (gap || obs_full_asns(ob, VG_AFI_IP6) == 0) << 1);
+	}
+	if (ob->cap_parked < ob->nents) {
+		uint32_t old = ob->cap_parked;
+		if (vg_grow((void **)&ob->parked, &ob->cap_parked, ob->nents, 1) == 0)
+			memset(ob->parked + old, 0, ob->cap_parked - old);
+		else
+			lazy = 0;
+	}
+	if (!lazy) /* out of memory: look at every entity */
+		for (uint32_t i = 0; i < ob->cap_parked; i++)
+			ob->parked[i] = 0;
+
 	ob->nsig = 0;
 	for (uint32_t k = 0; k < ob->norder; k++) {
 		uint32_t ei = ob->order[k];
+		if (!keyframe && ei < ob->cap_parked && ob->parked[ei])
+			continue;
 		struct ent *e = &ob->ents[ei];
 		/* entities are visited in key order, not memory order: fetch
 		 * the next ones (and their detector state) ahead */
@@ -1065,11 +1130,14 @@ close_bin(struct obs *ob)
 			recount(ob, e);
 		if (!e->active)
 			continue;
+		det_catch_up(ob, ei, ob->bin_index);
 		det_bin(ob, ei, bin_start);
 		e->ann = e->wd = e->pc = e->flaps = e->flap_events = 0;
 		e->unstable = 0;
 		e->touched = 0;
 		e->changed = 0;
+		if (ei < ob->cap_parked)
+			ob->parked[ei] = lazy && det_park(ob, ei, ob->bin_index + 1);
 	}
 	if (ob->sink.signals && ob->nsig)
 		ob->sink.signals(ob->sink.ctx, ob->sig, ob->nsig);
@@ -1610,6 +1678,7 @@ obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
 		ob->ents[ei].flap_events += r->flap_events;
 		ob->ents[ei].active = 1;
 		ob->ents[ei].touched = 1;
+		ent_wake(ob, ei);
 		return 0;
 	case VGP_FLAP: {
 		id = rib_pfx_intern(ob->rib, &r->prefix);
@@ -1623,6 +1692,7 @@ obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
 		ob->ents[ei].unstable += (fresh & VGP_UNSTABLE) != 0;
 		ob->ents[ei].active = 1;
 		ob->ents[ei].touched = 1;
+		ent_wake(ob, ei);
 		return 0;
 	}
 	case VGP_TOUCH: {
@@ -1783,6 +1853,8 @@ obs_free(struct obs *ob)
 	free(ob->sig);
 	free(ob->ev_scratch);
 	free(ob->gaps);
+	free(ob->parked);
+	free(ob->nojudge);
 	rib_free(ob->rib);
 	free(ob);
 }
@@ -1806,7 +1878,5 @@ obs_stats(const struct obs *ob, struct obs_stats *st)
 	st->bytes_obs = (uint64_t)ob->cap_opfx * sizeof(struct opfx) +
 	                (uint64_t)ob->cap_ents * sizeof(struct ent) +
 	                (uint64_t)ob->cap_pup * sizeof(struct path_up);
-	for (uint32_t i = 0; i < ob->nents; i++)
-		st->bytes_obs += (uint64_t)ob->ents[i].capmem * 4 +
-		                 det_memory(&ob->ents[i]);
+	st->bytes_obs += ob->bytes_ents;
 }

@@ -30,14 +30,18 @@ struct rib {
 
 	struct rib_pfx *pfx;
 	uint32_t npfx, cap_pfx;
-	uint32_t *pfx_slots; /* open addressing: id + 1, 0 empty */
+	/* open addressing: hash << 32 | id + 1, 0 empty (the hash in the
+	 * slot spares a probe the visit to the prefix) */
+	uint64_t *pfx_slots;
 	uint32_t pfx_mask;
 
 	struct rib_path *paths; /* index 0 unused */
 	uint32_t npaths, cap_paths;
 	uint32_t *path_free;    /* free path ids */
 	uint32_t nfree, cap_free;
-	uint32_t *path_slots;
+	/* open addressing: hash << 32 | id, 0 empty (the hash in the slot
+	 * spares a probe the visit to the path) */
+	uint64_t *path_slots;
 	uint32_t path_mask;
 	uint32_t live_paths;
 	uint32_t next_serial;
@@ -76,6 +80,10 @@ struct rib {
 	/* the last prefix looked up (a RIB record's entries share it) */
 	uint32_t last_pfx;
 	uint64_t routes;
+	/* memory kept as it changes, so rib_stats is O(1) (it is read for
+	 * the metrics snapshot every bin) */
+	uint64_t bytes_routes; /* route arrays' capacity */
+	uint64_t bytes_paths;  /* interned paths' ASN data */
 };
 
 void
@@ -110,14 +118,15 @@ pfx_eq(const struct vg_prefix *a, const struct vg_prefix *b)
 static int
 pfx_rehash(struct rib *r, uint32_t nslots)
 {
-	uint32_t *ns = calloc(nslots, sizeof(*ns));
+	uint64_t *ns = calloc(nslots, sizeof(*ns));
 	if (ns == NULL)
 		return -1;
 	for (uint32_t i = 0; i < r->npfx; i++) {
-		uint32_t h = pfx_hash(&r->pfx[i].p) & (nslots - 1);
+		uint32_t hash = pfx_hash(&r->pfx[i].p);
+		uint32_t h = hash & (nslots - 1);
 		while (ns[h])
 			h = (h + 1) & (nslots - 1);
-		ns[h] = i + 1;
+		ns[h] = (uint64_t)hash << 32 | (i + 1);
 	}
 	free(r->pfx_slots);
 	r->pfx_slots = ns;
@@ -131,12 +140,14 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 {
 	if (r->last_pfx < r->npfx && pfx_eq(&r->pfx[r->last_pfx].p, p))
 		return r->last_pfx;
-	uint32_t h = pfx_hash(p) & r->pfx_mask;
+	uint32_t hash = pfx_hash(p);
+	uint32_t h = hash & r->pfx_mask;
 	for (;;) {
-		uint32_t s = r->pfx_slots[h];
-		if (s == 0)
+		uint64_t v = r->pfx_slots[h];
+		if (v == 0)
 			break;
-		if (pfx_eq(&r->pfx[s - 1].p, p))
+		uint32_t s = (uint32_t)v;
+		if ((uint32_t)(v >> 32) == hash && pfx_eq(&r->pfx[s - 1].p, p))
 			return r->last_pfx = s - 1;
 		h = (h + 1) & r->pfx_mask;
 	}
@@ -153,7 +164,7 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 	memset(x, 0, sizeof(*x));
 	x->p = *p;
 	x->p.safi = VG_SAFI_UNICAST;
-	r->pfx_slots[h] = r->npfx + 1;
+	r->pfx_slots[h] = (uint64_t)hash << 32 | (r->npfx + 1);
 	r->last_pfx = r->npfx;
 	return r->npfx++;
 }
@@ -201,7 +212,7 @@ path_eq(const struct rib_path *rp, const struct bgp_path *bp)
 static int
 path_rehash(struct rib *r, uint32_t nslots)
 {
-	uint32_t *ns = calloc(nslots, sizeof(*ns));
+	uint64_t *ns = calloc(nslots, sizeof(*ns));
 	if (ns == NULL)
 		return -1;
 	for (uint32_t i = 1; i < r->npaths; i++) {
@@ -210,7 +221,7 @@ path_rehash(struct rib *r, uint32_t nslots)
 		uint32_t h = r->paths[i].hash & (nslots - 1);
 		while (ns[h])
 			h = (h + 1) & (nslots - 1);
-		ns[h] = i;
+		ns[h] = (uint64_t)r->paths[i].hash << 32 | i;
 	}
 	free(r->path_slots);
 	r->path_slots = ns;
@@ -227,10 +238,11 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	uint32_t id;
 
 	for (;;) {
-		uint32_t s = r->path_slots[h];
-		if (s == 0)
+		uint64_t v = r->path_slots[h];
+		if (v == 0)
 			break;
-		if (r->paths[s].hash == hash && path_eq(&r->paths[s], bp))
+		uint32_t s = (uint32_t)v;
+		if ((uint32_t)(v >> 32) == hash && path_eq(&r->paths[s], bp))
 			return s;
 		h = (h + 1) & r->path_mask;
 	}
@@ -261,7 +273,8 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	rp->nasn = (uint16_t)bp->nasn;
 	rp->nseg = (uint16_t)bp->nseg;
 	rp->origin = bgp_path_origin(bp);
-	r->path_slots[h] = id;
+	r->bytes_paths += (bp->nasn + bp->nseg + 1) * 4u + 16;
+	r->path_slots[h] = (uint64_t)hash << 32 | id;
 	r->live_paths++;
 	return id;
 }
@@ -290,18 +303,19 @@ path_collect(struct rib *r)
 		/* remove from the hash: find its slot, then re-place the
 		 * cluster after it (linear probing deletion) */
 		uint32_t h = rp->hash & r->path_mask;
-		while (r->path_slots[h] != id)
+		while ((uint32_t)r->path_slots[h] != id)
 			h = (h + 1) & r->path_mask;
 		r->path_slots[h] = 0;
 		for (uint32_t j = (h + 1) & r->path_mask; r->path_slots[j];
 		     j = (j + 1) & r->path_mask) {
-			uint32_t s = r->path_slots[j];
+			uint64_t v = r->path_slots[j];
 			r->path_slots[j] = 0;
-			uint32_t k = r->paths[s].hash & r->path_mask;
+			uint32_t k = (uint32_t)(v >> 32) & r->path_mask;
 			while (r->path_slots[k])
 				k = (k + 1) & r->path_mask;
-			r->path_slots[k] = s;
+			r->path_slots[k] = v;
 		}
+		r->bytes_paths -= (rp->nasn + rp->nseg + 1) * 4u + 16;
 		free(rp->data);
 		rp->data = NULL;
 		r->live_paths--;
@@ -489,8 +503,8 @@ rib_new(const struct rib_opts *o)
 	r->pfx_mask = (1u << 16) - 1;
 	r->path_mask = (1u << 14) - 1;
 	r->peer_mask = 65536u * 2 - 1;
-	r->pfx_slots = calloc(r->pfx_mask + 1, sizeof(uint32_t));
-	r->path_slots = calloc(r->path_mask + 1, sizeof(uint32_t));
+	r->pfx_slots = calloc(r->pfx_mask + 1, sizeof(uint64_t));
+	r->path_slots = calloc(r->path_mask + 1, sizeof(uint64_t));
 	r->peer_slots = calloc(r->peer_mask + 1, sizeof(uint32_t));
 	r->asn_stamp = calloc(65536, sizeof(uint32_t));
 	r->asn_of_idx = calloc(65536, sizeof(uint32_t));
@@ -680,7 +694,10 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 			         x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
 			         sizeof(*x->routes)) < 0)
 				return -1;
-			x->cap = (uint16_t)(cap > 65535 ? 65535 : cap);
+			cap = cap > 65535 ? 65535 : cap;
+			r->bytes_routes += (uint64_t)(cap - x->cap) *
+			                   sizeof(struct rib_route);
+			x->cap = (uint16_t)cap;
 		}
 		memmove(&x->routes[idx + 1], &x->routes[idx],
 		        (x->nroutes - idx) * sizeof(*x->routes));
@@ -910,18 +927,14 @@ rib_stats(const struct rib *r, struct rib_stats *st)
 	st->routes = r->routes;
 	st->prefixes = r->npfx;
 	st->paths = r->live_paths;
-	for (uint32_t i = 0; i < r->npfx; i++)
-		st->bytes_routes += (uint64_t)r->pfx[i].cap * sizeof(struct rib_route);
+	st->bytes_routes = r->bytes_routes;
 	st->bytes_prefixes = (uint64_t)r->cap_pfx * sizeof(struct rib_pfx);
 	for (uint32_t i = 0; i < r->ncolls; i++)
 		st->bytes_prefixes += (uint64_t)r->cap_fts[i] * sizeof(struct rib_fts);
-	st->bytes_index = (uint64_t)(r->pfx_mask + 1) * 4 +
-	                  (uint64_t)(r->path_mask + 1) * 4;
-	for (uint32_t i = 1; i < r->npaths; i++)
-		if (r->paths[i].data)
-			st->bytes_paths += (r->paths[i].nasn + r->paths[i].nseg + 1) *
-			                   4u + 16;
-	st->bytes_paths += (uint64_t)r->cap_paths * sizeof(struct rib_path);
+	st->bytes_index = (uint64_t)(r->pfx_mask + 1) * 8 +
+	                  (uint64_t)(r->path_mask + 1) * 8;
+	st->bytes_paths = r->bytes_paths +
+	                  (uint64_t)r->cap_paths * sizeof(struct rib_path);
 }
 
 /* ---- for partial runs and their merge (docs/partials.md) --------------- */

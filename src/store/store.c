@@ -199,6 +199,13 @@ struct vg_store {
 	unsigned deadline_ms;
 	int progress_on;         /* the progress handler is installed */
 	int timed_out;           /* the deadline interrupted a statement */
+	struct sig_ord {         /* put_signals: rows in key order */
+		int64_t bin, id;
+		size_t i;
+	} *ord;
+	size_t cap_ord;
+	uint32_t *slot;          /* put_signals: row + 1 by entity id */
+	size_t cap_slot;
 	char err[256];
 };
 
@@ -823,22 +830,111 @@ put_bin(struct vg_store *s, uint32_t start, uint32_t len)
 }
 
 static int
+sig_ord_cmp(const void *a, const void *b)
+{
+	const struct sig_ord *x = a, *y = b;
+	if (x->bin != y->bin)
+		return x->bin < y->bin ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The rows are written in primary-key order (bin, entity id): appended to
+ * the table's b-tree instead of scattered through the bin's pages (the
+ * caller's order is the entities' own, not their ids').  Ids are found,
+ * and new entities added, in the caller's order first, so they are what
+ * they would be otherwise; rows of one key keep their order (the last
+ * wins).
+ */
+static int
 put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 {
-	sqlite3_stmt *st = stmt_get(s, ST_SIG_PUT);
+	sqlite3_stmt *st;
 	int rc = SQLITE_DONE;
 
-	if (st == NULL)
-		return -1;
+	if (n > s->cap_ord) {
+		size_t nc = s->cap_ord ? s->cap_ord : 1024;
+		while (nc < n)
+			nc *= 2;
+		struct sig_ord *no = realloc(s->ord, nc * sizeof(*no));
+		if (no == NULL) {
+			set_err(s, "out of memory");
+			return -1;
+		}
+		s->ord = no;
+		s->cap_ord = nc;
+	}
+	int64_t maxid = 0;
+	int onebin = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_signal *g = &sig[i];
-		int64_t id;
-		if (entity_id(s, &g->ent, 1, &id) < 0 ||
-		    put_bin(s, g->bin_start, g->bin_len) < 0) {
+		if (entity_id(s, &g->ent, 1, &s->ord[i].id) < 0)
+			return -1;
+		s->ord[i].bin = g->bin_start;
+		s->ord[i].i = i;
+		if (s->ord[i].id > maxid)
+			maxid = s->ord[i].id;
+		onebin &= g->bin_start == sig[0].bin_start;
+	}
+	/* one bin's rows (the usual call) are placed by id, in a table as
+	 * long as the entity ids, when that is not much longer than the
+	 * rows; otherwise (or with an id twice) sorted */
+	int sorted = 0;
+	if (onebin && maxid >= 0 && (uint64_t)maxid < 16 * (uint64_t)n + 4096) {
+		size_t need = (size_t)maxid + 1;
+		if (need > s->cap_slot) {
+			uint32_t *ns = realloc(s->slot, need * sizeof(*ns));
+			if (ns) {
+				memset(ns + s->cap_slot, 0,
+				       (need - s->cap_slot) * sizeof(*ns));
+				s->slot = ns;
+				s->cap_slot = need;
+			}
+		}
+		if (need <= s->cap_slot) {
+			int dup = 0;
+			for (size_t i = 0; i < n && !dup; i++) {
+				uint32_t *c = &s->slot[s->ord[i].id];
+				dup = *c != 0;
+				*c = (uint32_t)i + 1;
+			}
+			size_t k = 0;
+			for (size_t id = 0; id < need; id++) {
+				if (s->slot[id] == 0)
+					continue;
+				if (!dup) {
+					size_t i = s->slot[id] - 1;
+					s->ord[k].bin = sig[i].bin_start;
+					s->ord[k].id = (int64_t)id;
+					s->ord[k].i = i;
+					k++;
+				}
+				s->slot[id] = 0;
+			}
+			sorted = !dup;
+			if (dup) /* put the list back as it was */
+				for (size_t i = 0; i < n; i++) {
+					int64_t id;
+					entity_id(s, &sig[i].ent, 1, &id);
+					s->ord[i].bin = sig[i].bin_start;
+					s->ord[i].id = id;
+					s->ord[i].i = i;
+				}
+		}
+	}
+	if (!sorted)
+		qsort(s->ord, n, sizeof(*s->ord), sig_ord_cmp);
+	if ((st = stmt_get(s, ST_SIG_PUT)) == NULL)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const struct vg_signal *g = &sig[s->ord[k].i];
+		if (put_bin(s, g->bin_start, g->bin_len) < 0) {
 			stmt_put(s, ST_SIG_PUT, st);
 			return -1;
 		}
-		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 1, s->ord[k].id);
 		sqlite3_bind_int64(st, 2, g->bin_start);
 		sqlite3_bind_int64(st, 3, g->bin_len);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)g->v4_units);
@@ -1463,6 +1559,8 @@ store_close(struct vg_store *s)
 		sqlite3_finalize(s->stmt[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->ents);
+	free(s->ord);
+	free(s->slot);
 	free(s);
 }
 
