@@ -92,7 +92,7 @@ done
 
 # Standard input, several files in one run, several PEER_INDEX_TABLEs in
 # one stream (each RIB record uses the latest), ADD-PATH learned from OPEN.
-cat "$T"/bview.*.mrt "$T"/openbgpd_rib_table-v2.mrt "$T"/quagga_rib.mrt \
+cat "$T"/bview.*_*.mrt "$T"/openbgpd_rib_table-v2.mrt "$T"/quagga_rib.mrt \
     "$T"/bird-mrtdump_rib.mrt "$T"/bird6-mrtdump_rib.mrt \
     "$T"/bview.64k_stream_overflow.gz.mrt "$T"/bird_bgp.mrt \
     "$T"/bird-mrtdump_bgp.mrt "$T"/bird6_bgp.mrt >"$T/pits.mrt"
