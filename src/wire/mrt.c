@@ -1181,30 +1181,32 @@ bgp4mp_message(struct mrt_reader *r, struct vg_cursor *c, unsigned asz,
 		break;
 	case BGP_MSG_OPEN: {
 		struct bgp_open o;
-		if (bgp_open_decode(&o, m + BGP_HEADER_LEN,
-		                    mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
-		else if (o.n_addpath)
+		/* problems of a message that still decodes ("kept") are
+		 * this record's too: reported now, not with a later record */
+		int orc = bgp_open_decode(&o, m + BGP_HEADER_LEN,
+		                          mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
+		if (orc >= 0 && o.n_addpath)
 			session_open(r, &o, (r->e.flags & VG_ELEM_F_LOCAL) != 0);
 		break;
 	}
 	case BGP_MSG_NOTIFICATION: {
 		struct bgp_notification n;
-		if (bgp_notification_decode(&n, m + BGP_HEADER_LEN,
-		                            mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
+		(void)bgp_notification_decode(&n, m + BGP_HEADER_LEN,
+		                              mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
 		break;
 	}
 	case BGP_MSG_KEEPALIVE:
 		break;
 	case BGP_MSG_ROUTE_REFRESH: {
 		struct bgp_route_refresh rr;
-		if (bgp_route_refresh_decode(&rr, m + BGP_HEADER_LEN,
-		                             mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
+		(void)bgp_route_refresh_decode(&rr, m + BGP_HEADER_LEN,
+		                               mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
 		break;
 	}
 	default:

@@ -227,9 +227,13 @@ frame(struct par *P, struct chunk *c)
 			mrt_reader_apply_state(sr);
 	}
 	P->fc = NULL;
-	if (P->copy)
+	if (P->copy) {
+		/* (no data at all if every body was empty) */
+		static const uint8_t none[1];
+		const uint8_t *base = c->data ? c->data : none;
 		for (uint32_t i = 0; i < c->nrecs; i++)
-			c->recs[i].body = c->data + (uintptr_t)c->recs[i].body;
+			c->recs[i].body = base + (uintptr_t)c->recs[i].body;
+	}
 	for (uint32_t i = 0; i < c->nfp; i++)
 		c->fp[i].p.msg = c->fmsg.p + (uintptr_t)c->fp[i].p.msg;
 }
