@@ -140,7 +140,7 @@ void mrt_reader_free(struct mrt_reader *r);
  * A reader over LEN bytes of memory at BUF (a mapped file, typically), read
  * in place: no stream, no copy.  BUF must stay valid and unchanged until
  * mrt_reader_free.  With RELEASE set, the pages the reader has left behind
- * are dropped from the mapping (madvise MADV_DONTNEED) every 32 MiB, so a
+ * are dropped from the mapping (madvise MADV_DONTNEED) every 8 MiB, so a
  * mapped file costs no resident memory as it is read: then BUF must be a
  * private read-only mapping the caller does not read behind the reader.
  */

@@ -227,7 +227,8 @@ par_out(void *ctx, const char *buf, size_t len)
 	struct dump_run *run = ctx;
 	struct vg_obuf *o = run->d.out;
 
-	if (len < o->cap - o->len) {
+	if (len < (16u << 10) && len < o->cap - o->len) {
+		/* small pieces are gathered; large ones written as they are */
 		vg_obuf_put(o, buf, len);
 		return o->error ? -1 : 0;
 	}
@@ -500,9 +501,16 @@ cmd_dump(int argc, char **argv)
 		}
 		unsigned nthr = dump_threads(sopts.threads, comp, size);
 		if (nthr > 1) {
-			struct mrt_par_opts po = {.threads = nthr};
+			/* text is up to ~40 times the bytes it comes from
+			 * (a 4096-prefix withdrawal): smaller chunks keep
+			 * the buffers in flight small */
+			struct mrt_par_opts po = {
+			    .threads = nthr,
+			    .chunk_bytes = parse_only ? 0 : 64u << 10};
 			struct dump_run run = {.d = delem, .pc = &ctx};
-			struct mrt_par_cb cb = {.on_elem = par_elem,
+			/* parse-only without filters: workers only count */
+			struct mrt_par_cb cb = {.on_elem = parse_only && !filtering
+			                                       ? NULL : par_elem,
 			                        .on_out = parse_only ? NULL : par_out,
 			                        .on_problem = par_problem,
 			                        .ctx = &run};

@@ -411,7 +411,7 @@ mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 {
 	if (r->feed)
 		return feed_next(r, out);
-	if (r->release && r->pos - r->released >= (32u << 20))
+	if (r->release && r->pos - r->released >= (8u << 20))
 		release_behind(r);
 	for (;;) {
 		uint32_t ts, len;

@@ -185,7 +185,10 @@ frame(struct par *P, struct chunk *c)
 			break;
 		}
 		if (c->nrecs == c->cap_recs) {
-			uint32_t nc = c->cap_recs ? c->cap_recs * 2 : 256;
+			/* records are rarely under 32 bytes: few regrowths */
+			size_t first = P->chunk_bytes / 32 + 16;
+			uint32_t nc = c->cap_recs ? c->cap_recs * 2
+			              : (uint32_t)(first < 65536 ? first : 65536);
 			struct mrt_record *nr = realloc(c->recs, nc * sizeof(*nr));
 			if (nr)
 				c->recs = nr;
@@ -370,7 +373,7 @@ mrt_par_run(vg_stream *s, const uint8_t *buf, size_t len, int release,
 	memset(&P, 0, sizeof(P));
 	memset(st, 0, sizeof(*st));
 	P.nthreads = opts && opts->threads ? opts->threads : 2;
-	P.chunk_bytes = opts && opts->chunk_bytes ? opts->chunk_bytes : 4u << 20;
+	P.chunk_bytes = opts && opts->chunk_bytes ? opts->chunk_bytes : 1u << 20;
 	if (env && atol(env) > 0)
 		P.chunk_bytes = (size_t)atol(env);
 	P.k = 2 * P.nthreads + 2;
@@ -433,6 +436,14 @@ mrt_par_run(vg_stream *s, const uint8_t *buf, size_t len, int release,
 			break;
 		}
 		stats_add(st, &c->st);
+		if (c->out.cap > (4u << 20)) {
+			/* a rare huge chunk: do not keep its buffer */
+			vg_obuf_destroy(&c->out);
+			if (vg_obuf_init(&c->out, -1, 64u << 10) < 0) {
+				ret = -2;
+				break;
+			}
+		}
 		if (release && !P.copy && c->lo)
 			release_range(c->lo, c->hi);
 		end = c->end;
