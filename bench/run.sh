@@ -50,7 +50,7 @@ bench_dump() {
 	fi
 	cc -O2 -o "$OUT/mrtwalk" bench/mrtwalk.c
 	local bytes elems
-	bytes=$(stat -c %s "$IN")
+	bytes=$(stat -L -c %s "$IN")
 	elems=$("$V" dump -q -m "$IN" | wc -l)
 	echo "input: $bytes bytes decompressed, $elems elements (bgpdump -m lines)"
 	printf '%-36s %8s %8s %7s %9s %9s %10s\n' "what" "seconds" "CPU s" "MB/s" "Melem/s" \
