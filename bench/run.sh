@@ -68,23 +68,36 @@ bench_dump() {
 	echo "header walk in memory: $walk"
 	set -- $(run bgpdump bgpdump -m "$IN"); base_secs=$2; report "bgpdump -m" "$2" "$3" "$4"
 	local t vm=""
+	# busiest: the largest per-worker CPU time of the last 2-thread run
+	# (VIGIL_PAR_STATS): what it takes on two otherwise idle cores
+	busiest() {
+		local w
+		w=$(sed -n 's/.*worker CPU seconds //p' "$OUT/stderr" | tr ' ' '\n' | sort -rn | head -1)
+		[ -n "$w" ] && awk -v b="$bytes" -v w="$w" \
+		    'BEGIN{printf "%38s busiest worker %.2f CPU s: %.0f MB/s on two idle cores\n", "", w, b/w/1e6}'
+	}
+	export VIGIL_PAR_STATS=1
 	# --threads 1 is one core; --threads 2 decodes (and formats) on two
 	# (plain and .gz; for .bz2 the threads decompress, one decodes)
 	for t in 1 2; do
 		set -- $(run v "$V" dump -q -n --threads $t "$IN")
 		report "vigil dump -n (parse only) ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
 	done
 	for t in 1 2; do
 		set -- $(run v "$V" dump -q -m --threads $t "$IN")
 		report "vigil dump -m ${t}T" "$2" "$3" "$4"; [ -n "$vm" ] || vm=$2
+		[ $t = 2 ] && busiest
 	done
 	for t in 1 2; do
 		set -- $(run v "$V" dump -q -n --threads $t "$IN.gz")
 		report "vigil dump -n .gz ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
 	done
 	for t in 1 2; do
 		set -- $(run v "$V" dump -q -m --threads $t "$IN.gz")
 		report "vigil dump -m .gz ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
 	done
 	for t in 1 2; do
 		set -- $(run v "$V" dump -q -n --threads $t "$IN.bz2")
@@ -94,6 +107,7 @@ bench_dump() {
 		set -- $(run v "$V" dump -q -m --threads $t "$IN.bz2")
 		report "vigil dump -m .bz2 ${t}T" "$2" "$3" "$4"
 	done
+	unset VIGIL_PAR_STATS
 	awk -v a="$base_secs" -v b="$vm" 'BEGIN{printf "vigil dump -m (one thread) vs bgpdump -m: %.1fx faster\n", a/b}'
 }
 

@@ -44,6 +44,8 @@ typedef int (*mrt_par_out_fn)(void *ctx, const char *buf, size_t len);
 
 struct mrt_par_opts {
 	unsigned threads;   /* worker threads (0 = 2) */
+	double *cpu_secs;   /* if set: filled with each worker's CPU
+	                       seconds (THREADS entries; benchmarks) */
 	size_t chunk_bytes; /* record bytes per chunk (0 = 1 MiB; the
 	                       environment variable VIGIL_MRT_CHUNK overrides
 	                       either, for tests) */

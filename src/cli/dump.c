@@ -529,8 +529,21 @@ cmd_dump(int argc, char **argv)
 				}
 			}
 			run.d.fb = fbs;
+			/* VIGIL_PAR_STATS: each thread's CPU time, for
+			 * bench/run.sh (what two idle cores would take) */
+			double cpu[64];
+			const char *ps = getenv("VIGIL_PAR_STATS");
+			if (ps && *ps)
+				po.cpu_secs = cpu;
 			rc = mrt_par_run(s, map.p, map.len, map.p != NULL, path,
 			                 &po, &cb, &pst);
+			if (po.cpu_secs) {
+				fprintf(stderr, "vigil: %s: worker CPU seconds",
+				        path);
+				for (unsigned k = 0; k < nthr; k++)
+					fprintf(stderr, " %.3f", cpu[k]);
+				fprintf(stderr, "\n");
+			}
 			if (rc == -2 && !out.error) {
 				fprintf(stderr, "vigil: %s: out of memory or "
 				                "threads\n", path);

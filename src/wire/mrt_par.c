@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vigil/mrt_par.h"
@@ -64,6 +65,7 @@ struct worker {
 	struct mrt_reader *r;
 	struct chunk *c;
 	struct mrt_feed feed;
+	double cpu; /* CPU seconds of the thread, at its end */
 };
 
 struct par {
@@ -318,6 +320,9 @@ worker_main(void *arg)
 		pthread_cond_wait(&P->work, &P->mu);
 	}
 	pthread_mutex_unlock(&P->mu);
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		w->cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	return NULL;
 }
 
@@ -464,6 +469,8 @@ out:
 	for (unsigned i = 0; P.w && i < P.nthreads; i++) {
 		if (P.w[i].started)
 			pthread_join(P.w[i].th, NULL);
+		if (opts && opts->cpu_secs)
+			opts->cpu_secs[i] = P.w[i].cpu;
 		mrt_reader_free(P.w[i].r);
 	}
 	if (P.sr)
