@@ -398,12 +398,16 @@ static void
 release_behind(struct mrt_reader *r)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)r->buf + r->released + pg - 1) & ~(uintptr_t)(pg - 1);
+	/* rounded up the first time: never a byte before buf */
+	uintptr_t lo = ((uintptr_t)r->buf + r->released + (r->released ? 0 : pg - 1)) &
+	               ~(uintptr_t)(pg - 1);
 	uintptr_t hi = ((uintptr_t)r->buf + r->pos) & ~(uintptr_t)(pg - 1);
 
-	if (hi > lo)
+	/* whole pages before the one the next record starts in */
+	if (hi > lo) {
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
-	r->released = r->pos;
+		r->released = hi - (uintptr_t)r->buf;
+	}
 }
 
 int

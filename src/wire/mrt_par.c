@@ -36,13 +36,13 @@ struct chunk {
 	int rc;   /* and mrt_reader_next_record said this */
 	int fail; /* out of memory */
 	/* framed records; bodies point into data (stream) or the caller's
-	 * memory (lo..hi) */
+	 * memory (up to hi) */
 	struct mrt_record *recs;
 	uint8_t *bad;
 	uint32_t nrecs, cap_recs;
 	uint8_t *data;
 	size_t len, cap;
-	const uint8_t *lo, *hi;
+	const uint8_t *hi;
 	struct mrt_feed_problem *fp;
 	uint32_t nfp, cap_fp;
 	struct strbuf fmsg;
@@ -172,7 +172,7 @@ frame(struct par *P, struct chunk *c)
 	c->nfp = 0;
 	c->fmsg.len = 0;
 	c->end = c->rc = c->fail = 0;
-	c->lo = c->hi = NULL;
+	c->hi = NULL;
 	if (mrt_reader_save_state(sr, &c->snap) < 0) {
 		c->fail = c->end = 1;
 		return;
@@ -222,8 +222,6 @@ frame(struct par *P, struct chunk *c)
 			c->recs[c->nrecs].body = (const uint8_t *)(uintptr_t)c->len;
 			c->len += rec->len;
 		} else {
-			if (c->lo == NULL)
-				c->lo = rec->body - rec->hdr_len;
 			c->hi = rec->body + rec->len;
 		}
 		c->nrecs++;
@@ -353,17 +351,20 @@ chunk_destroy(struct chunk *c)
 	free(c->omsg.p);
 }
 
-/* Give back the mapped pages of a consumed chunk (whole pages only: the
- * neighbours' records may share the edge pages). */
+/* Give back the mapped pages before HI, from where the last call stopped
+ * (*FROM, page-aligned): chunks are consumed in order, so everything before
+ * the consumed chunk's end is done with, except the page it shares with
+ * the next chunk. */
 static void
-release_range(const uint8_t *lo, const uint8_t *hi)
+release_upto(uintptr_t *from, const uint8_t *hi)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)lo + pg - 1) & ~(pg - 1);
 	uintptr_t b = (uintptr_t)hi & ~(pg - 1);
 
-	if (b > a)
-		madvise((void *)a, b - a, MADV_DONTNEED);
+	if (b > *from) {
+		madvise((void *)*from, b - *from, MADV_DONTNEED);
+		*from = b;
+	}
 }
 
 int
@@ -374,6 +375,9 @@ mrt_par_run(vg_stream *s, const uint8_t *buf, size_t len, int release,
 	struct par P;
 	int ret = 0, end = 0;
 	const char *env = getenv("VIGIL_MRT_CHUNK");
+	uintptr_t pgsz = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* (rounded up: never a byte before BUF) */
+	uintptr_t rel_from = ((uintptr_t)buf + pgsz - 1) & ~(pgsz - 1);
 
 	memset(&P, 0, sizeof(P));
 	memset(st, 0, sizeof(*st));
@@ -449,8 +453,8 @@ mrt_par_run(vg_stream *s, const uint8_t *buf, size_t len, int release,
 				break;
 			}
 		}
-		if (release && !P.copy && c->lo)
-			release_range(c->lo, c->hi);
+		if (release && !P.copy && c->hi)
+			release_upto(&rel_from, c->hi);
 		end = c->end;
 		if (end && c->rc < 0)
 			ret = -1;
