@@ -25,12 +25,13 @@ what=${1:-all}
 make -s all >/dev/null || exit 2
 V=$PWD/build/vigil
 
-# run LABEL CMD...: wall seconds and peak RSS of CMD, output discarded
+# run LABEL CMD...: wall seconds, peak RSS and CPU seconds (user+sys) of
+# CMD, output discarded
 run() {
 	local label=$1; shift
-	/usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/stderr"
-	read -r secs kb < <(tail -n 1 "$OUT/time")
-	echo "$label $secs $kb"
+	/usr/bin/time -f "%e %M %U %S" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/stderr"
+	read -r secs kb us ss < <(tail -n 1 "$OUT/time")
+	echo "$label $secs $kb $(awk -v u="$us" -v s="$ss" 'BEGIN{printf "%.2f", u+s}')"
 }
 
 bench_dump() {
@@ -49,27 +50,65 @@ bench_dump() {
 	fi
 	cc -O2 -o "$OUT/mrtwalk" bench/mrtwalk.c
 	local bytes elems
-	bytes=$(stat -c %s "$IN")
+	bytes=$(stat -L -c %s "$IN")
 	elems=$("$V" dump -q -m "$IN" | wc -l)
 	echo "input: $bytes bytes decompressed, $elems elements (bgpdump -m lines)"
-	printf '%-34s %8s %9s %10s %9s\n' "what" "seconds" "MB/s" "Melem/s" "peak RSS"
+	printf '%-36s %8s %8s %7s %9s %9s %10s\n' "what" "seconds" "CPU s" "MB/s" "Melem/s" \
+	    "x bgpdump" "peak RSS"
 	local base_secs=""
-	report() { # label secs kb
-		local mbs eps
+	report() { # label secs kb cpu
+		local mbs eps x
 		mbs=$(awk -v b="$bytes" -v s="$2" 'BEGIN{printf "%.0f", b/s/1e6}')
 		eps=$(awk -v e="$elems" -v s="$2" 'BEGIN{printf "%.2f", e/s/1e6}')
-		printf '%-34s %8s %9s %10s %7d MB\n' "$1" "$2" "$mbs" "$eps" $(($3 / 1024))
+		x=$(awk -v a="${base_secs:-0}" -v s="$2" 'BEGIN{if (a > 0) printf "%.1f", a/s; else printf "-"}')
+		printf '%-36s %8s %8s %7s %9s %9s %7d MB\n' "$1" "$2" "$4" "$mbs" "$eps" "$x" $(($3 / 1024))
 	}
-	set -- $(run cat cat "$IN"); report "read (cat)" "$2" "$3"
+	set -- $(run cat cat "$IN"); report "read (cat)" "$2" "$3" "$4"
 	local walk; walk=$("$OUT/mrtwalk" "$IN")
 	echo "header walk in memory: $walk"
-	set -- $(run bgpdump bgpdump -m "$IN"); report "bgpdump -m" "$2" "$3"; base_secs=$2
-	set -- $(run v "$V" dump -q -m "$IN"); report "vigil dump -m" "$2" "$3"; local vm=$2
-	set -- $(run v "$V" dump -q -n "$IN"); report "vigil dump -n (parse only)" "$2" "$3"
-	set -- $(run v "$V" dump -q -m "$IN.gz"); report "vigil dump -m .gz" "$2" "$3"
-	set -- $(run v "$V" dump -q -m "$IN.bz2"); report "vigil dump -m .bz2 (2 threads)" "$2" "$3"
-	set -- $(run v "$V" dump -q -m --threads 1 "$IN.bz2"); report "vigil dump -m .bz2 (1 thread)" "$2" "$3"
-	awk -v a="$base_secs" -v b="$vm" 'BEGIN{printf "vigil dump -m vs bgpdump -m: %.1fx faster\n", a/b}'
+	set -- $(run bgpdump bgpdump -m "$IN"); base_secs=$2; report "bgpdump -m" "$2" "$3" "$4"
+	local t vm=""
+	# busiest: the largest per-worker CPU time of the last 2-thread run
+	# (VIGIL_PAR_STATS): what it takes on two otherwise idle cores
+	busiest() {
+		local w
+		w=$(sed -n 's/.*worker CPU seconds //p' "$OUT/stderr" | tr ' ' '\n' | sort -rn | head -1)
+		[ -n "$w" ] && awk -v b="$bytes" -v w="$w" \
+		    'BEGIN{printf "%38s busiest worker %.2f CPU s: %.0f MB/s on two idle cores\n", "", w, b/w/1e6}'
+	}
+	export VIGIL_PAR_STATS=1
+	# --threads 1 is one core; --threads 2 decodes (and formats) on two
+	# (plain and .gz; for .bz2 the threads decompress, one decodes)
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -n --threads $t "$IN")
+		report "vigil dump -n (parse only) ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
+	done
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -m --threads $t "$IN")
+		report "vigil dump -m ${t}T" "$2" "$3" "$4"; [ -n "$vm" ] || vm=$2
+		[ $t = 2 ] && busiest
+	done
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -n --threads $t "$IN.gz")
+		report "vigil dump -n .gz ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
+	done
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -m --threads $t "$IN.gz")
+		report "vigil dump -m .gz ${t}T" "$2" "$3" "$4"
+		[ $t = 2 ] && busiest
+	done
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -n --threads $t "$IN.bz2")
+		report "vigil dump -n .bz2 ${t}T" "$2" "$3" "$4"
+	done
+	for t in 1 2; do
+		set -- $(run v "$V" dump -q -m --threads $t "$IN.bz2")
+		report "vigil dump -m .bz2 ${t}T" "$2" "$3" "$4"
+	done
+	unset VIGIL_PAR_STATS
+	awk -v a="$base_secs" -v b="$vm" 'BEGIN{printf "vigil dump -m (one thread) vs bgpdump -m: %.1fx faster\n", a/b}'
 }
 
 bench_replay() {

@@ -46,6 +46,7 @@ fi
 # bgp_msg:    whole BGP messages of every type from BGP4MP records, plus a
 #             few built by hand (RFC 9072 OPEN, RFC 9003 shutdown, ROUTE-REFRESH)
 # bmp:        BMP messages from the router captures in $VIGIL_DATA/bmp
+# mrt_par:    the mrt seeds (a differential run: one thread vs mrt_par_run)
 # Other harnesses start from an empty corpus (or what earlier runs left).
 rm -rf "$WORK/seeds"
 if ! python3 - "$DATA" "$WORK/seeds" "$NREC" <<'EOF'
@@ -248,6 +249,10 @@ then
 	echo "fuzz/run.sh: building the seed corpora failed" >&2
 	exit 2
 fi
+
+# mrt_par: the mrt seeds (a differential run of the same inputs)
+mkdir -p "$WORK/seeds/mrt_par"
+cp "$WORK/seeds/mrt/"* "$WORK/seeds/mrt_par/" 2>/dev/null
 
 # partial: a partial-count file of a real updates file (the first 60 kB, a
 # run cut short, and the whole of a small one), when vigil is built

@@ -136,6 +136,18 @@ struct mrt_reader *mrt_reader_new(vg_stream *s, const char *name,
                                   mrt_problem_fn on_problem, void *ctx);
 void mrt_reader_free(struct mrt_reader *r);
 
+/*
+ * A reader over LEN bytes of memory at BUF (a mapped file, typically), read
+ * in place: no stream, no copy.  BUF must stay valid and unchanged until
+ * mrt_reader_free.  With RELEASE set, the pages the reader has left behind
+ * are dropped from the mapping (madvise MADV_DONTNEED) every 8 MiB, so a
+ * mapped file costs no resident memory as it is read: then BUF must be a
+ * private read-only mapping the caller does not read behind the reader.
+ */
+struct mrt_reader *mrt_reader_new_mem(const uint8_t *buf, size_t len,
+                                      int release, const char *name,
+                                      mrt_problem_fn on_problem, void *ctx);
+
 /* Next record: 1 and *REC set, 0 at the end, -1 on a stream (I/O or
  * decompression) error, which was reported as a problem too. */
 int mrt_reader_next_record(struct mrt_reader *r,

@@ -312,8 +312,8 @@ put_time(struct vg_obuf *o, const struct vg_elem *e, int et)
 {
 	/* consecutive records mostly share their second */
 	static _Thread_local uint32_t last = UINT32_MAX;
-	static _Thread_local char txt[12];
-	static _Thread_local size_t len;
+	static _Thread_local char txt[12] = "4294967295"; /* = last */
+	static _Thread_local size_t len = 10;
 	if (e->time_sec != last) {
 		last = e->time_sec;
 		len = vg_u32_fmt(txt, last);

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "vigil/mrt.h"
+#include "wire/mrt_impl.h"
 
 enum phase {
 	PH_NONE = 0,
@@ -34,6 +37,10 @@ struct mrt_reader {
 	size_t cap, pos, end; /* valid bytes are buf[pos..end) */
 	uint64_t buf_off;     /* stream offset of buf[0] */
 	int eof, ioerr, done;
+	int borrowed;         /* buf is the caller's memory (mrt_reader_new_mem) */
+	int release;          /* ... a mapping whose pages we drop behind us */
+	size_t released;      /* buf[0..released) dropped */
+	struct mrt_feed *feed; /* records framed elsewhere (mrt_par.c) */
 
 	struct mrt_record rec;
 	struct mrt_stats st;
@@ -365,9 +372,51 @@ bgp4mp_natural_len(const uint8_t *b, uint32_t len, unsigned sub)
 	return off + vg_load_be16(b + off + 16);
 }
 
+/* Feed mode: replay the splitter's problems that come before the next
+ * record, then hand the record out. */
+static int
+feed_next(struct mrt_reader *r, const struct mrt_record **out)
+{
+	struct mrt_feed *f = r->feed;
+
+	while (f->pi < f->nprobs && f->probs[f->pi].before <= f->i) {
+		if (r->on_problem)
+			r->on_problem(r->ctx, &f->probs[f->pi].p);
+		f->pi++;
+	}
+	if (f->i >= f->n)
+		return 0;
+	r->rec = f->recs[f->i];
+	r->rec_bad = f->bad[f->i];
+	f->i++;
+	*out = &r->rec;
+	return 1;
+}
+
+/* Drop the mapped pages well behind the reader (mrt_reader_new_mem). */
+static void
+release_behind(struct mrt_reader *r)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	/* rounded up the first time: never a byte before buf */
+	uintptr_t lo = ((uintptr_t)r->buf + r->released + (r->released ? 0 : pg - 1)) &
+	               ~(uintptr_t)(pg - 1);
+	uintptr_t hi = ((uintptr_t)r->buf + r->pos) & ~(uintptr_t)(pg - 1);
+
+	/* whole pages before the one the next record starts in */
+	if (hi > lo) {
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		r->released = hi - (uintptr_t)r->buf;
+	}
+}
+
 int
 mrt_reader_next_record(struct mrt_reader *r, const struct mrt_record **out)
 {
+	if (r->feed)
+		return feed_next(r, out);
+	if (r->release && r->pos - r->released >= (8u << 20))
+		release_behind(r);
 	for (;;) {
 		uint32_t ts, len;
 		uint16_t type, sub;
@@ -1136,30 +1185,32 @@ bgp4mp_message(struct mrt_reader *r, struct vg_cursor *c, unsigned asz,
 		break;
 	case BGP_MSG_OPEN: {
 		struct bgp_open o;
-		if (bgp_open_decode(&o, m + BGP_HEADER_LEN,
-		                    mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
-		else if (o.n_addpath)
+		/* problems of a message that still decodes ("kept") are
+		 * this record's too: reported now, not with a later record */
+		int orc = bgp_open_decode(&o, m + BGP_HEADER_LEN,
+		                          mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
+		if (orc >= 0 && o.n_addpath)
 			session_open(r, &o, (r->e.flags & VG_ELEM_F_LOCAL) != 0);
 		break;
 	}
 	case BGP_MSG_NOTIFICATION: {
 		struct bgp_notification n;
-		if (bgp_notification_decode(&n, m + BGP_HEADER_LEN,
-		                            mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
+		(void)bgp_notification_decode(&n, m + BGP_HEADER_LEN,
+		                              mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
 		break;
 	}
 	case BGP_MSG_KEEPALIVE:
 		break;
 	case BGP_MSG_ROUTE_REFRESH: {
 		struct bgp_route_refresh rr;
-		if (bgp_route_refresh_decode(&rr, m + BGP_HEADER_LEN,
-		                             mlen - BGP_HEADER_LEN, &r->diag) < 0)
-			flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
-			                  BGP_HEADER_LEN);
+		(void)bgp_route_refresh_decode(&rr, m + BGP_HEADER_LEN,
+		                               mlen - BGP_HEADER_LEN, &r->diag);
+		flush_diag(r, r->rec.offset + r->rec.hdr_len + moff +
+		                  BGP_HEADER_LEN);
 		break;
 	}
 	default:
@@ -1423,7 +1474,8 @@ mrt_reader_free(struct mrt_reader *r)
 	bgp_path_destroy(&r->path);
 	free(r->sess);
 	free(r->peers);
-	free(r->buf);
+	if (!r->borrowed)
+		free(r->buf);
 	free(r->name);
 	free(r);
 }
@@ -1432,6 +1484,156 @@ const struct mrt_stats *
 mrt_reader_stats(const struct mrt_reader *r)
 {
 	return &r->st;
+}
+
+/* ---- hooks for the parallel decoder (mrt_impl.h) ----------------------- */
+
+struct mrt_reader *
+mrt_reader_new_mem(const uint8_t *buf, size_t len, int release,
+                   const char *name, mrt_problem_fn on_problem, void *ctx)
+{
+	struct mrt_reader *r = mrt_reader_new(NULL, name, on_problem, ctx);
+
+	if (r == NULL)
+		return NULL;
+	r->buf = (uint8_t *)buf;
+	r->cap = r->end = len;
+	r->eof = 1;
+	r->borrowed = 1;
+	r->release = release;
+	return r;
+}
+
+void
+mrt_reader_set_feed(struct mrt_reader *r, struct mrt_feed *f)
+{
+	r->feed = f;
+}
+
+int
+mrt_record_changes_state(const struct mrt_record *rec)
+{
+	unsigned asz, off;
+	uint16_t afi;
+
+	if (rec->type == MRT_TABLE_DUMP_V2)
+		return rec->subtype == MRT_PEER_INDEX_TABLE;
+	if (rec->type != MRT_BGP4MP && rec->type != MRT_BGP4MP_ET)
+		return 0;
+	switch (rec->subtype) {
+	case MRT_BGP4MP_STATE_CHANGE:
+	case MRT_BGP4MP_STATE_CHANGE_AS4:
+		return 1; /* may end a session's ADD-PATH */
+	case MRT_BGP4MP_MESSAGE:
+	case MRT_BGP4MP_MESSAGE_LOCAL:
+	case MRT_BGP4MP_MESSAGE_ADDPATH:
+	case MRT_BGP4MP_MESSAGE_LOCAL_ADDPATH:
+		asz = 2;
+		break;
+	case MRT_BGP4MP_MESSAGE_AS4:
+	case MRT_BGP4MP_MESSAGE_AS4_LOCAL:
+	case MRT_BGP4MP_MESSAGE_AS4_ADDPATH:
+	case MRT_BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH:
+		asz = 4;
+		break;
+	default:
+		return 0;
+	}
+	/* an OPEN may start a session with ADD-PATH; a message too short
+	 * to say is not decoded as one either */
+	off = 2 * asz + 2;
+	if (rec->len < off + 2)
+		return 0;
+	afi = vg_load_be16(rec->body + off);
+	off += 2 + (afi == 1 ? 8 : afi == 2 ? 32 : 0);
+	return rec->len > off + 18 && rec->body[off + 18] == BGP_MSG_OPEN;
+}
+
+void
+mrt_reader_apply_state(struct mrt_reader *r)
+{
+	struct mrt_stats st = r->st;
+	mrt_problem_fn fn = r->on_problem;
+	int bad = r->rec_bad;
+
+	r->on_problem = NULL;
+	start_record(r);
+	r->phase = PH_NONE;
+	vg_diag_reset(&r->diag);
+	r->on_problem = fn;
+	r->st = st;
+	r->rec_bad = bad;
+}
+
+static int
+copy_array(void **dst, uint32_t *cap, const void *src, uint32_t n,
+           size_t size)
+{
+	if (n > *cap) {
+		void *p = realloc(*dst, n * size);
+		if (p == NULL)
+			return -1;
+		*dst = p;
+		*cap = n;
+	}
+	if (n)
+		memcpy(*dst, src, n * size);
+	return 0;
+}
+
+int
+mrt_reader_save_state(const struct mrt_reader *r, struct mrt_state *s)
+{
+	if (copy_array((void **)&s->peers, &s->cap_peers, r->peers, r->npeers,
+	               sizeof(*r->peers)) < 0 ||
+	    copy_array(&s->sess, &s->cap_sess, r->sess, r->nsess,
+	               sizeof(*r->sess)) < 0)
+		return -1;
+	s->npeers = r->npeers;
+	s->have_peers = r->have_peers;
+	s->nsess = r->nsess;
+	return 0;
+}
+
+int
+mrt_reader_load_state(struct mrt_reader *r, const struct mrt_state *s)
+{
+	if (copy_array((void **)&r->peers, &r->cap_peers, s->peers, s->npeers,
+	               sizeof(*r->peers)) < 0 ||
+	    copy_array((void **)&r->sess, &r->cap_sess, s->sess, s->nsess,
+	               sizeof(*r->sess)) < 0)
+		return -1;
+	r->npeers = s->npeers;
+	r->have_peers = s->have_peers;
+	r->nsess = s->nsess;
+	return 0;
+}
+
+void
+mrt_state_destroy(struct mrt_state *s)
+{
+	free(s->peers);
+	free(s->sess);
+	memset(s, 0, sizeof(*s));
+}
+
+struct mrt_stats *
+mrt_reader_stats_rw(struct mrt_reader *r)
+{
+	return &r->st;
+}
+
+void
+mrt_reader_set_problem_fn(struct mrt_reader *r, mrt_problem_fn fn, void *ctx)
+{
+	r->on_problem = fn;
+	r->ctx = ctx;
+}
+
+int
+mrt_reader_rec_bad(const struct mrt_reader *r)
+{
+	return r->rec_bad;
 }
 
 const struct mrt_peer *
