@@ -46,6 +46,8 @@ struct session {
 	int closing;
 	struct session *prev, *next; /* every session of the daemon */
 	int lost_gracefully; /* ended without NOTIFICATION (GR applies) */
+	int hold_due;        /* a message came in: re-arm the hold timer
+	                        once the read batch is done */
 };
 
 struct listener {
@@ -243,6 +245,8 @@ handle_trans(struct session *s)
 	struct cpeer *p = s->p;
 	char who[160];
 
+	if (s->fsm.ntrans == 0)
+		return;
 	clog_peer(who, sizeof(who), p);
 	for (unsigned i = 0; i < s->fsm.ntrans; i++) {
 		unsigned from = s->fsm.trans[i].from, to = s->fsm.trans[i].to;
@@ -442,11 +446,10 @@ session_msg(struct session *s, const uint8_t *m, size_t len)
 	p->msgs_in++;
 	p->bytes_in += len;
 	int rc = bgp_fsm_input(f, m, len);
-	clog_peer(who, sizeof(who), p);
 	switch (rc) {
 	case BGP_FSM_OPEN:
 		rec_message(&d->q, p, d->cfg->local_as, m, len, 0);
-		hold_arm(s);
+		s->hold_due = 1;
 		if (f->keepalive) {
 			struct timeval tv = {f->keepalive, 0};
 			event_add(s->ka_ev, &tv);
@@ -458,6 +461,8 @@ session_msg(struct session *s, const uint8_t *m, size_t len)
 		unsigned afi = f->upd_afi;
 		rec_message(&d->q, p, d->cfg->local_as, m, len,
 		            recfl | (bgp_fsm_addpath(f, afi) ? REC_ADDPATH : 0));
+		if (f->diag.n)
+			clog_peer(who, sizeof(who), p);
 		for (unsigned i = 0; i < f->diag.n; i++) {
 			const struct vg_problem *pb = &f->diag.items[i];
 			if (pb->action == VG_ACT_TREAT_AS_WITHDRAW)
@@ -468,11 +473,12 @@ session_msg(struct session *s, const uint8_t *m, size_t len)
 			            action_word(pb->action),
 			            pb->msg);
 		}
-		hold_arm(s);
+		s->hold_due = 1;
 		break;
 	}
 	case BGP_FSM_NOTIFICATION:
 		p->notif_in++;
+		clog_peer(who, sizeof(who), p);
 		rec_message(&d->q, p, d->cfg->local_as, m, len, recfl);
 		reason_text(f->got_code, f->got_sub, reason, sizeof(reason));
 		clog_printf("%s event=notification-received code=%u subcode=%u "
@@ -489,16 +495,18 @@ session_msg(struct session *s, const uint8_t *m, size_t len)
 		session_close(s);
 		return;
 	case BGP_FSM_ROUTE_REFRESH:
+		clog_peer(who, sizeof(who), p);
 		clog_printf("%s event=route-refresh-received note=\"nothing to "
 		            "send\"", who);
-		hold_arm(s);
+		s->hold_due = 1;
 		break;
 	default:
-		hold_arm(s);
+		s->hold_due = 1;
 		break;
 	}
 	handle_trans(s);
-	flush_out(s);
+	if (f->outlen)
+		flush_out(s);
 }
 
 static void
@@ -532,8 +540,13 @@ session_read(struct session *s)
 		if (s->d->q.cur && s->d->q.cur->len >= CQ_CHUNK / 2)
 			publish(s->d);
 	}
-	if (!s->closing)
+	if (!s->closing) {
+		if (s->hold_due) {
+			s->hold_due = 0;
+			hold_arm(s);
+		}
 		publish(s->d);
+	}
 }
 
 static void

@@ -637,7 +637,7 @@ proc_main(void *arg)
 			if (pr->cfg.archive[0])
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);
-			free(c);
+			cq_free(pr->q, c);
 			tick(pr, 0);
 			continue;
 		}
