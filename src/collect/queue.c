@@ -52,9 +52,17 @@ cq_destroy(struct cqueue *q)
 uint8_t *
 cq_reserve(struct cqueue *q, size_t n, const char *coll)
 {
-	if (q->cur && (q->cur->len + n > q->cur->cap ||
-	               strcmp(q->cur->coll, coll) != 0))
-		cq_publish(q);
+	if (q->cur && q->cur->len > 0 &&
+	    (q->cur->len + n > q->cur->cap || strcmp(q->cur->coll, coll) != 0))
+		cq_publish(q); /* may keep q->cur, emptied */
+	if (q->cur && q->cur->len == 0) {
+		if (n > q->cur->cap) {
+			free(q->cur);
+			q->cur = NULL;
+		} else if (strcmp(q->cur->coll, coll) != 0) {
+			snprintf(q->cur->coll, sizeof(q->cur->coll), "%s", coll);
+		}
+	}
 	if (q->cur == NULL) {
 		size_t cap = n > CQ_CHUNK ? n : CQ_CHUNK;
 		if (cap == CQ_CHUNK) {
