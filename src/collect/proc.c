@@ -25,6 +25,13 @@
 #include "vigil/store.h"
 #include "vigil/stream.h"
 
+/* Below this many bytes taken at once the processing thread waits
+ * PROC_GATHER_NS before taking the next chunk (see proc_main). */
+#define PROC_SMALL_CHUNK (64u << 10)
+#ifndef PROC_GATHER_NS
+#define PROC_GATHER_NS 4000000L
+#endif
+
 struct ev_seen {
 	uint64_t id;
 	uint8_t level;
@@ -637,8 +644,21 @@ proc_main(void *arg)
 			if (pr->cfg.archive[0])
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);
+			size_t took = c->len;
 			cq_free(pr->q, c);
 			tick(pr, 0);
+			/* A small chunk and nothing more waiting: the routers
+			 * send slowly (one or two UPDATEs per socket read).
+			 * Let a few milliseconds of them gather (the loop
+			 * appends to the waiting chunk) so that one wakeup,
+			 * one reader and one round of bookkeeping serve many
+			 * UPDATEs; detection, in bins of seconds, does not
+			 * notice the delay. */
+			if (PROC_GATHER_NS > 0 && took < PROC_SMALL_CHUNK &&
+			    atomic_load(&pr->q->depth) == 0) {
+				struct timespec ts = {0, PROC_GATHER_NS};
+				nanosleep(&ts, NULL);
+			}
 			continue;
 		}
 		if (closed)

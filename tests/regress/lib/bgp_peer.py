@@ -10,9 +10,10 @@ from the command line, run in order:
 
   open [hold=N] [as4=0] [addpath=1] [gr=T] [asn=N] [extmsg=1]
   established            wait for the collector's OPEN + KEEPALIVE
-  mrt FILE [limit=N] [split=1]   send the UPDATEs of FILE (raw, as
-                         recorded; split=1: one UPDATE per IPv4 prefix,
-                         each with the attributes of the one it came from)
+  mrt FILE [limit=N] [split=1] [rate=R]   send the UPDATEs of FILE (raw,
+                         as recorded; split=1: one UPDATE per IPv4 prefix,
+                         each with the attributes of the one it came from;
+                         rate=R: R UPDATEs/s, each in its own send)
   announce PFX PATH [nh=A.B.C.D]   PATH like 64500,131279
   withdraw PFX[,PFX...]
   raw HEX                send these bytes as is
@@ -286,6 +287,16 @@ def main(argv):
                 else:
                     batch.append(m)
                 p.routes += 1
+            if "rate" in o:
+                # paced like a router: RATE UPDATEs/s, each sent alone
+                rate = float(o["rate"])
+                t0 = time.time()
+                for i, m in enumerate(batch):
+                    ahead = t0 + i / rate - time.time()
+                    if ahead > 0.0005:
+                        time.sleep(ahead)
+                    p.send(m)
+                batch = []
             data = b"".join(batch)
             for i in range(0, len(data), 1 << 20):
                 p.send(data[i:i + (1 << 20)])
