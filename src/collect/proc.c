@@ -29,7 +29,7 @@
  * PROC_GATHER_NS before taking the next chunk (see proc_main). */
 #define PROC_SMALL_CHUNK (64u << 10)
 #ifndef PROC_GATHER_NS
-#define PROC_GATHER_NS 4000000L
+#define PROC_GATHER_NS 10000000L
 #endif
 
 struct ev_seen {
