@@ -60,7 +60,8 @@ cq_reserve(struct cqueue *q, size_t n, const char *coll)
 			free(q->cur);
 			q->cur = NULL;
 		} else if (strcmp(q->cur->coll, coll) != 0) {
-			snprintf(q->cur->coll, sizeof(q->cur->coll), "%s", coll);
+			snprintf(q->cur->coll, sizeof(q->cur->coll), "%s",
+			         coll);
 		}
 	}
 	if (q->cur == NULL) {

@@ -25,8 +25,8 @@
 struct mrt_writer {
 	int fd;
 	gzFile gz;
-	struct isal_zstream *iz; /* ISA-L gzip (opts.isal); output to fd */
-	uint8_t *izbuf;          /* its compressed output, IZ_OUT bytes */
+	struct isal_zstream *iz; /* ISA-L gzip (opts.isal), output to fd */
+	uint8_t *izbuf;          /* its output buffer, IZ_OUT bytes */
 	char *path;  /* final name */
 	char *tmp;   /* name written to when atomic, else NULL */
 	uint8_t *buf;
@@ -104,12 +104,13 @@ mrt_writer_open(const char *path, const struct mrt_writer_opts *opts,
 		if ((w->iz = calloc(1, sizeof(*w->iz))) == NULL)
 			goto oom;
 		isal_deflate_init(w->iz);
-		w->iz->level = o.level >= 1 ? 1 : 0;
-		w->iz->level_buf_size = o.level >= 1 ? ISAL_DEF_LVL1_DEFAULT : 0;
-		w->iz->gzip_flag = IGZIP_GZIP;
+		struct isal_zstream *z = w->iz;
+		z->level = o.level >= 1 ? 1 : 0;
+		z->level_buf_size = o.level >= 1 ? ISAL_DEF_LVL1_DEFAULT : 0;
+		z->gzip_flag = IGZIP_GZIP;
 		if ((w->izbuf = malloc(IZ_OUT)) == NULL ||
-		    (w->iz->level_buf_size &&
-		     (w->iz->level_buf = malloc(w->iz->level_buf_size)) == NULL))
+		    (z->level_buf_size &&
+		     (z->level_buf = malloc(z->level_buf_size)) == NULL))
 			goto oom;
 	} else if (o.gzip) {
 		char mode[8];
@@ -197,9 +198,8 @@ flush(struct mrt_writer *w)
 	}
 	if (w->iz) {
 		while (off < w->len && !w->failed) {
-			size_t chunk = w->len - off > (1u << 30)
-			                   ? 1u << 30
-			                   : w->len - off;
+			size_t chunk =
+			    w->len - off > (1u << 30) ? 1u << 30 : w->len - off;
 			iz_write(w, w->buf + off, chunk, 0);
 			off += chunk;
 		}
