@@ -297,9 +297,16 @@ def main(argv):
                         time.sleep(ahead)
                     p.send(m)
                 batch = []
-            data = b"".join(batch)
-            for i in range(0, len(data), 1 << 20):
-                p.send(data[i:i + (1 << 20)])
+            # whole messages per send: the keepalive thread's
+            # KEEPALIVEs go in between sends, never inside a message
+            i = 0
+            while i < len(batch):
+                j, size = i, 0
+                while j < len(batch) and size < (1 << 20):
+                    size += len(batch[j])
+                    j += 1
+                p.send(b"".join(batch[i:j]))
+                i = j
         elif cmd == "announce":
             path = [int(a) for a in pos[1].split(",")] if len(pos) > 1 and pos[1] else []
             p.send(update(announced=pos[0].split(","), path=path,
