@@ -8,12 +8,22 @@
 #   replay  two scripted peers (tests/regress/lib/bgp_peer.py) sending the
 #           raw UPDATE messages of the real 2015 RIS full-table session as
 #           the router packed them: 1.15 M routes as fast as vigil reads
+#   single  the same session, one UPDATE per prefix (each with the
+#           attributes of the UPDATE it came from): 1.15 M UPDATEs
+#   paced   as single, but each peer paced at RATE UPDATEs/s (default
+#           20000), each UPDATE in its own send, as a router sends:
+#           the processing thread's cost when UPDATEs trickle in
+#   proc    the processing thread alone (bench/collect_proc.c, no
+#           sockets) on the archives the modes above received, when they
+#           were run before: per-UPDATE cost without the event loop
 # For each: routes/s received and processed (wall, first session up to the
 # last route in the routing state), vigil's CPU (whole process, and the
-# processing thread alone = routes/s into the routing state on one core),
-# the sender's CPU, peak RSS, bytes per route (routing state / routes).
+# processing thread alone = routes/s into the routing state on one core,
+# and the event loop thread), the sender's CPU, peak RSS, bytes per route
+# (routing state / routes) and archive bytes per route (gzip MRT).
 # The collector archives (gzip MRT) and runs detection with APNIC geography
-# but writes no database.  Usage: bench/collect.sh [gobgp|replay|all]
+# but writes no database.
+# Usage: bench/collect.sh [gobgp|replay|single|paced|proc|all]
 set -u
 cd "$(dirname "$0")/.."
 DATA=${VIGIL_DATA:-$(cd .. && pwd)/shared/data}
@@ -21,7 +31,7 @@ OUT=bench/out
 mkdir -p "$OUT"
 what=${1:-all}
 make -s all >/dev/null || exit 2
-V=$PWD/build/vigil
+V=${VIGIL_BIN:-$PWD/build/vigil} # VIGIL_BIN: another build to compare
 MRT=$DATA/mrt/ris-bgpdump/input/updates.et-header.2015.gz
 T=$(mktemp -d)
 PIDS=""
@@ -84,13 +94,14 @@ measure() { # N TIMEOUT
 }
 
 report() { # LABEL SENDER_TICKS
-	local proc_tid tp tall rss line t1 t0 n ov
+	local proc_tid tp tl tall rss line t1 t0 n ov
 	line=$1
 	read -r t1 t0 n ov <"$T/measure"
 	for t in /proc/$CP/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = vigil-proc ] && proc_tid=$(basename "$t")
 	done
 	tp=$(ticks "/proc/$CP/task/$proc_tid/stat")
+	tl=$(ticks "/proc/$CP/task/$CP/stat") # the event loop (main thread)
 	tall=$(ticks "/proc/$CP/stat")
 	rss=$(awk '/VmHWM/ {print $2}' "/proc/$CP/status")
 	kill -TERM "$CP"
@@ -98,18 +109,31 @@ report() { # LABEL SENDER_TICKS
 	local span
 	span=$("$V" dump -q -m "$T"/arc/*/updates.*.gz | awk -F'|' '$3 == "A" {
 		if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2; c++ }
-		END { printf "%.2f %d", max - min, c }')
+		END { printf "%.2f %d %.6f", max - min, c, min }')
 	echo "$span" >"$T/span"
+	# keep the archive: bench/out/collect-LABEL.mrt.gz, the session as
+	# received (the one-prefix UPDATEs of GoBGP feed the "single" mode)
+	cat "$T"/arc/*/updates.*.gz >"$OUT/collect-$line.mrt.gz"
+	local abytes
+	abytes=$(cat "$T"/arc/*/updates.*.gz | wc -c)
 	awk -v l="$line" -v n="$n" -v t0="$t0" -v t1="$t1" -v tp="$tp" -v ta="$tall" -v hz="$hz" \
-	    -v rss="$rss" -v st="$2" -v ov="$ov" 'BEGIN{
+	    -v rss="$rss" -v st="$2" -v ov="$ov" -v tl="$tl" -v ab="$abytes" 'BEGIN{
 		w = t1 - t0; if (w <= 0) w = 1e-9
 		printf "%s: %d routes in %.1f s wall = %.0f routes/s received and processed (from the first session up to the last route counted in the status file, 1 s resolution)\n", l, n, w, n / w
 		printf "  vigil CPU %.2f s (%.0f routes/s), processing thread %.2f s = %.0f routes/s into the routing state on one core\n",
 		       ta / hz, n / (ta / hz), tp / hz, n / (tp / hz)
+		printf "  event loop thread %.2f s = %.0f routes/s read, framed, checked and queued on one core\n",
+		       tl / hz, n / ((tl > 0 ? tl : 1) / hz)
+		printf "  archive %.1f MB gzip MRT = %.1f bytes/route\n", ab / 1e6, ab / n
 		printf "  sender CPU %.1f s (%.1fx vigil)   peak RSS %d MB   queue overflows %d\n",
 		       st / hz, (st / hz) / (ta / hz), rss / 1024, ov
 	}'
 	awk '{ if ($1 > 0) printf "  archive: %d announcements received within %.2f s (first to last record time) = %.0f routes/s\n", $2, $1, $2 / $1 }' "$T/span"
+	# from the first announcement received to the last route counted
+	# in the status file: received and processed (0.1 s polling, 1 s
+	# status file resolution)
+	awk -v t1="$t1" -v n="$n" '{ w = t1 - $3; if (w > 0)
+		printf "  first announcement received to last route in the routing state: %.2f s = %.0f routes/s received and processed\n", w, n / w }' "$T/span"
 }
 
 # bytes per route of the routing state, from a replay of the archive
@@ -171,13 +195,14 @@ EOF
 	echo "  $(bytes_per_route) (routing state, from a replay of the archive)"
 }
 
-bench_replay() {
+bench_replay() { # LABEL [mrt step options: split=1 rate=R]
+	local label=$1 split=${2:-}
 	local P; P=$(port)
 	start_collector "$P"
 	local sp=""
 	for n in 6 7; do
 		python3 tests/regress/lib/bgp_peer.py 127.0.0.$n "$P" 6500$n \
-			"open; established; mrt $MRT; write-count $T/count$n; sleep 3600" 2>"$T/peer$n.err" &
+			"open; established; mrt $MRT $split; write-count $T/count$n; sleep 3600" 2>"$T/peer$n.err" &
 		sp="$sp $!"
 		PIDS="$PIDS $!"
 	done
@@ -186,15 +211,40 @@ bench_replay() {
 	measure $((2 * want * 99 / 100)) 600 >"$T/measure"
 	local st=0
 	for s in $sp; do st=$((st + $(ticks /proc/$s/stat))); done
-	echo "scripted peers: 2 x the 2015 RIS session's UPDATEs ($want announcements each)"
-	report "replay" "$st"
+	if [ -n "$split" ]; then
+		echo "scripted peers: 2 x the 2015 RIS session, one UPDATE per prefix ($want announcements each) $split"
+	else
+		echo "scripted peers: 2 x the 2015 RIS session's UPDATEs as packed ($want announcements each)"
+	fi
+	report "$label" "$st"
 	for s in $sp; do kill "$s" 2>/dev/null; done
 	echo "  $(bytes_per_route) (routing state, from a replay of the archive)"
 }
 
+# the processing thread alone on the archives kept by the modes above:
+# CPU per element without sockets or the event loop, archive included
+bench_proc() {
+	local f
+	cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -o "$OUT/collect_proc" \
+		bench/collect_proc.c build/libvigil.a -lisal -lz -lbz2 -lzstd -llzma \
+		-lsqlite3 -lmaxminddb -levent_core -levent_pthreads -lmicrohttpd -lcurl \
+		-lpthread -lm || return 1
+	for f in "$OUT"/collect-single.mrt.gz "$OUT"/collect-replay.mrt.gz \
+	         "$OUT"/collect-gobgp.mrt.gz; do
+		[ -s "$f" ] || continue
+		rm -rf "$T/parc"
+		mkdir "$T/parc"
+		printf '%s: ' "$(basename "$f" .mrt.gz)"
+		"$OUT/collect_proc" -a "$T/parc" -g "$DATA/geo/delegated-apnic-extended-latest" "$f"
+	done
+}
+
 case $what in
 gobgp) bench_gobgp ;;
-replay) bench_replay ;;
-all) bench_replay; bench_gobgp ;;
-*) echo "usage: bench/collect.sh [gobgp|replay|all]" >&2; exit 2 ;;
+replay) bench_replay replay ;;
+single) bench_replay single split=1 ;;
+paced) bench_replay paced "split=1 rate=${RATE:-20000}" ;;
+proc) bench_proc ;;
+all) bench_replay replay; bench_replay single split=1; bench_gobgp; bench_proc ;;
+*) echo "usage: bench/collect.sh [gobgp|replay|single|paced|proc|all]" >&2; exit 2 ;;
 esac

@@ -18,10 +18,15 @@
 /* ---- queue ----------------------------------------------------------
  * A list of chunks, each holding whole MRT records back to back.  The
  * loop fills its own chunk and publishes it (cq_publish) at the end of
- * every read; the processing thread takes published chunks.  The bound
- * is on published bytes: past it the loop stops reading (cq_full). */
+ * every read; the processing thread takes published chunks.  While the
+ * processing thread is behind, a publish appends to the last chunk
+ * waiting (one copy, under the lock) instead of queuing another, so a
+ * busy processing thread takes large chunks however small the reads;
+ * taken chunks come back (cq_free) and are reused, not unmapped.  The
+ * bound is on published bytes: past it the loop stops reading. */
 
 #define CQ_CHUNK (1u << 20)
+#define CQ_SPARE 8 /* chunks kept for reuse */
 
 struct cq_chunk {
 	struct cq_chunk *next;
@@ -37,6 +42,9 @@ struct cqueue {
 	size_t bytes, limit;
 	int closed;
 	struct cq_chunk *cur;       /* the loop's chunk being filled */
+	struct cq_chunk *spare[CQ_SPARE]; /* free chunks (under mu) */
+	unsigned nspare;
+	uint64_t merged;            /* publishes appended to the tail */
 	atomic_size_t depth;        /* published bytes waiting */
 	atomic_uint_fast64_t overflows;
 	atomic_int paused;          /* the loop stopped reading */
@@ -53,10 +61,12 @@ void cq_commit(struct cqueue *q, size_t n);
 /* Publish the loop's chunk; returns 1 if the queue is now over its bound
  * (the caller pauses reading and counts an overflow). */
 int cq_publish(struct cqueue *q);
-/* The next chunk (owned by the caller: free() it), or NULL after
+/* The next chunk (owned by the caller: give it back with cq_free), or NULL after
  * TIMEOUT_MS, or when the queue is closed and empty (*CLOSED set). */
 struct cq_chunk *cq_pop(struct cqueue *q, int timeout_ms, int *closed);
 void cq_close(struct cqueue *q);
+/* A chunk taken with cq_pop is done with (kept for reuse or freed). */
+void cq_free(struct cqueue *q, struct cq_chunk *c);
 
 /* ---- peers ------------------------------------------------------------
  * One slot per configured peer (kept when a reload removes the peer, so

@@ -25,6 +25,13 @@
 #include "vigil/store.h"
 #include "vigil/stream.h"
 
+/* Below this many bytes taken at once the processing thread waits
+ * PROC_GATHER_NS before taking the next chunk (see proc_main). */
+#define PROC_SMALL_CHUNK (64u << 10)
+#ifndef PROC_GATHER_NS
+#define PROC_GATHER_NS 10000000L
+#endif
+
 struct ev_seen {
 	uint64_t id;
 	uint8_t level;
@@ -126,7 +133,10 @@ arc_updates_at(struct proc *pr, uint32_t t)
 {
 	char path[1200], err[512];
 	int64_t bin = t - t % pr->cfg.updates_interval;
-	struct mrt_writer_opts wo = {.gzip = 1, .level = 6, .atomic = 1};
+	/* ISA-L level 1: 16x less CPU than zlib's level 6 on one-prefix
+	 * BGP4MP records (5x less than zlib's 1), files 1.28x larger */
+	struct mrt_writer_opts wo = {.gzip = 1, .level = 1, .isal = 1,
+	                             .atomic = 1};
 
 	if (pr->upd && bin == pr->upd_bin)
 		return pr->upd;
@@ -634,8 +644,21 @@ proc_main(void *arg)
 			if (pr->cfg.archive[0])
 				arc_chunk(pr, c);
 			elems_chunk(pr, c);
-			free(c);
+			size_t took = c->len;
+			cq_free(pr->q, c);
 			tick(pr, 0);
+			/* A small chunk and nothing more waiting: the routers
+			 * send slowly (one or two UPDATEs per socket read).
+			 * Let 10 ms of them gather (the loop
+			 * appends to the waiting chunk) so that one wakeup,
+			 * one reader and one round of bookkeeping serve many
+			 * UPDATEs; detection, in bins of seconds, does not
+			 * notice the delay. */
+			if (PROC_GATHER_NS > 0 && took < PROC_SMALL_CHUNK &&
+			    atomic_load(&pr->q->depth) == 0) {
+				struct timespec ts = {0, PROC_GATHER_NS};
+				nanosleep(&ts, NULL);
+			}
 			continue;
 		}
 		if (closed)

@@ -43,6 +43,8 @@ cq_destroy(struct cqueue *q)
 		free(c);
 	}
 	free(q->cur);
+	for (unsigned i = 0; i < q->nspare; i++)
+		free(q->spare[i]);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 }
@@ -50,17 +52,34 @@ cq_destroy(struct cqueue *q)
 uint8_t *
 cq_reserve(struct cqueue *q, size_t n, const char *coll)
 {
-	if (q->cur && (q->cur->len + n > q->cur->cap ||
-	               strcmp(q->cur->coll, coll) != 0))
-		cq_publish(q);
+	if (q->cur && q->cur->len > 0 &&
+	    (q->cur->len + n > q->cur->cap || strcmp(q->cur->coll, coll) != 0))
+		cq_publish(q); /* may keep q->cur, emptied */
+	if (q->cur && q->cur->len == 0) {
+		if (n > q->cur->cap) {
+			free(q->cur);
+			q->cur = NULL;
+		} else if (strcmp(q->cur->coll, coll) != 0) {
+			snprintf(q->cur->coll, sizeof(q->cur->coll), "%s",
+			         coll);
+		}
+	}
 	if (q->cur == NULL) {
 		size_t cap = n > CQ_CHUNK ? n : CQ_CHUNK;
-		q->cur = malloc(sizeof(*q->cur) + cap);
-		if (q->cur == NULL)
-			return NULL;
+		if (cap == CQ_CHUNK) {
+			pthread_mutex_lock(&q->mu);
+			if (q->nspare)
+				q->cur = q->spare[--q->nspare];
+			pthread_mutex_unlock(&q->mu);
+		}
+		if (q->cur == NULL) {
+			q->cur = malloc(sizeof(*q->cur) + cap);
+			if (q->cur == NULL)
+				return NULL;
+			q->cur->cap = cap;
+		}
 		q->cur->next = NULL;
 		q->cur->len = 0;
-		q->cur->cap = cap;
 		snprintf(q->cur->coll, sizeof(q->cur->coll), "%s", coll);
 	}
 	return q->cur->data + q->cur->len;
@@ -80,14 +99,25 @@ cq_publish(struct cqueue *q)
 
 	if (c == NULL || c->len == 0)
 		return atomic_load(&q->depth) > q->limit;
-	q->cur = NULL;
 	pthread_mutex_lock(&q->mu);
-	if (q->tail)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-	q->bytes += c->len;
+	struct cq_chunk *t = q->tail;
+	if (t && t->cap - t->len >= c->len && strcmp(t->coll, c->coll) == 0) {
+		/* the processing thread has not taken the last chunk yet:
+		 * add to it, and keep ours for the next records */
+		memcpy(t->data + t->len, c->data, c->len);
+		t->len += c->len;
+		q->bytes += c->len;
+		q->merged++;
+		c->len = 0;
+	} else {
+		q->cur = NULL;
+		if (t)
+			t->next = c;
+		else
+			q->head = c;
+		q->tail = c;
+		q->bytes += c->len;
+	}
 	atomic_store(&q->depth, q->bytes);
 	over = q->bytes > q->limit;
 	pthread_cond_signal(&q->cv);
@@ -133,6 +163,22 @@ cq_pop(struct cqueue *q, int timeout_ms, int *closed)
 	if (wake && q->wake)
 		q->wake(q->wake_ctx);
 	return c;
+}
+
+void
+cq_free(struct cqueue *q, struct cq_chunk *c)
+{
+	if (c == NULL)
+		return;
+	if (c->cap == CQ_CHUNK) {
+		pthread_mutex_lock(&q->mu);
+		if (q->nspare < CQ_SPARE) {
+			q->spare[q->nspare++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&q->mu);
+	}
+	free(c);
 }
 
 void

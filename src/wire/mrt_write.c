@@ -14,15 +14,19 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include "vigil/mrt_write.h"
 
 #define WBUF_CAP (1u << 20)
+#define IZ_OUT (256u << 10)
 
 struct mrt_writer {
 	int fd;
 	gzFile gz;
+	struct isal_zstream *iz; /* ISA-L gzip (opts.isal), output to fd */
+	uint8_t *izbuf;          /* its output buffer, IZ_OUT bytes */
 	char *path;  /* final name */
 	char *tmp;   /* name written to when atomic, else NULL */
 	uint8_t *buf;
@@ -96,7 +100,19 @@ mrt_writer_open(const char *path, const struct mrt_writer_opts *opts,
 		        strerror(errno));
 		goto fail;
 	}
-	if (o.gzip) {
+	if (o.gzip && o.isal) {
+		if ((w->iz = calloc(1, sizeof(*w->iz))) == NULL)
+			goto oom;
+		isal_deflate_init(w->iz);
+		struct isal_zstream *z = w->iz;
+		z->level = o.level >= 1 ? 1 : 0;
+		z->level_buf_size = o.level >= 1 ? ISAL_DEF_LVL1_DEFAULT : 0;
+		z->gzip_flag = IGZIP_GZIP;
+		if ((w->izbuf = malloc(IZ_OUT)) == NULL ||
+		    (z->level_buf_size &&
+		     (z->level_buf = malloc(z->level_buf_size)) == NULL))
+			goto oom;
+	} else if (o.gzip) {
 		char mode[8];
 		int level = o.level >= 1 && o.level <= 9 ? o.level : 6;
 		snprintf(mode, sizeof(mode), "wb%d", level);
@@ -117,12 +133,58 @@ fail:
 			close(w->fd);
 			unlink(w->tmp ? w->tmp : w->path);
 		}
+		if (w->iz)
+			free(w->iz->level_buf);
+		free(w->iz);
+		free(w->izbuf);
 		free(w->buf);
 		free(w->path);
 		free(w->tmp);
 		free(w);
 	}
 	return NULL;
+}
+
+static int
+write_all(struct mrt_writer *w, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(w->fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fail(w, "writing %s: %s", w->path,
+			     n < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Compress LEN bytes at P with ISA-L (FINISH: and end the gzip stream),
+ * writing the output as it fills. */
+static void
+iz_write(struct mrt_writer *w, const uint8_t *p, size_t len, int finish)
+{
+	struct isal_zstream *z = w->iz;
+	z->next_in = (uint8_t *)p;
+	z->avail_in = (uint32_t)len;
+	z->end_of_stream = finish;
+	z->flush = NO_FLUSH;
+	do {
+		z->next_out = w->izbuf;
+		z->avail_out = IZ_OUT;
+		int rc = isal_deflate(z);
+		if (rc != COMP_OK) {
+			fail(w, "compressing %s: ISA-L error %d", w->path, rc);
+			return;
+		}
+		if (write_all(w, w->izbuf, IZ_OUT - z->avail_out) < 0)
+			return;
+	} while (z->avail_in > 0 ||
+	         (finish && z->internal_state.state != ZSTATE_END));
 }
 
 static void
@@ -134,7 +196,14 @@ flush(struct mrt_writer *w)
 		w->len = 0;
 		return;
 	}
-	if (w->gz) {
+	if (w->iz) {
+		while (off < w->len && !w->failed) {
+			size_t chunk =
+			    w->len - off > (1u << 30) ? 1u << 30 : w->len - off;
+			iz_write(w, w->buf + off, chunk, 0);
+			off += chunk;
+		}
+	} else if (w->gz) {
 		while (off < w->len) {
 			unsigned chunk = w->len - off > (1u << 30)
 			                     ? 1u << 30
@@ -462,7 +531,15 @@ mrt_writer_close(struct mrt_writer *w, char *err, size_t errlen)
 	if (w == NULL)
 		return 0;
 	flush(w);
-	if (w->gz) {
+	if (w->iz) {
+		if (!w->failed)
+			iz_write(w, NULL, 0, 1);
+		if (close(w->fd) < 0)
+			fail(w, "closing %s: %s", w->path, strerror(errno));
+		free(w->iz->level_buf);
+		free(w->iz);
+		free(w->izbuf);
+	} else if (w->gz) {
 		int zrc = gzclose(w->gz);
 		if (zrc != Z_OK)
 			fail(w, "closing %s: %s", w->path,

@@ -10,7 +10,10 @@ from the command line, run in order:
 
   open [hold=N] [as4=0] [addpath=1] [gr=T] [asn=N] [extmsg=1]
   established            wait for the collector's OPEN + KEEPALIVE
-  mrt FILE [limit=N]     send the UPDATEs of FILE (raw, as recorded)
+  mrt FILE [limit=N] [split=1] [rate=R]   send the UPDATEs of FILE (raw,
+                         as recorded; split=1: one UPDATE per IPv4 prefix,
+                         each with the attributes of the one it came from;
+                         rate=R: R UPDATEs/s, each in its own send)
   announce PFX PATH [nh=A.B.C.D]   PATH like 64500,131279
   withdraw PFX[,PFX...]
   raw HEX                send these bytes as is
@@ -133,6 +136,35 @@ def mrt_updates(path, limit=None):
                 return
 
 
+def split_update(m):
+    """One UPDATE per IPv4 prefix of M (withdrawn and NLRI), keeping M's
+    attributes for each announced prefix; M as is when it has no
+    IPv4 prefixes or more than one."""
+    body = m[19:]
+    wl = struct.unpack_from("!H", body, 0)[0]
+    wd = body[2:2 + wl]
+    al = struct.unpack_from("!H", body, 2 + wl)[0]
+    attrs = body[4 + wl:4 + wl + al]
+    nl = body[4 + wl + al:]
+
+    def pfxs(b):
+        out, i = [], 0
+        while i < len(b):
+            n = 1 + (b[i] + 7) // 8
+            out.append(b[i:i + n])
+            i += n
+        return out
+    w, a = pfxs(wd), pfxs(nl)
+    if len(w) + len(a) <= 1:
+        return [m]
+    out = []
+    for p in w:
+        out.append(msg(2, struct.pack("!H", len(p)) + p + struct.pack("!H", 0)))
+    for p in a:
+        out.append(msg(2, struct.pack("!H", 0) + struct.pack("!H", len(attrs)) + attrs + p))
+    return out
+
+
 class Peer:
     def __init__(self, src, dst, port):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -246,15 +278,35 @@ def main(argv):
             p.send(msg(4, b""))
         elif cmd == "mrt":
             lim = int(o["limit"]) if "limit" in o else None
+            split = o.get("split", "0") == "1"
+            # built first, then sent as fast as the socket takes it
             batch = []
             for m in mrt_updates(pos[0], lim):
-                batch.append(m)
-                if len(batch) >= 256:
-                    p.send(b"".join(batch))
-                    batch = []
+                if split:
+                    batch.extend(split_update(m))
+                else:
+                    batch.append(m)
                 p.routes += 1
-            if batch:
-                p.send(b"".join(batch))
+            if "rate" in o:
+                # paced like a router: RATE UPDATEs/s, each sent alone
+                rate = float(o["rate"])
+                t0 = time.time()
+                for i, m in enumerate(batch):
+                    ahead = t0 + i / rate - time.time()
+                    if ahead > 0.0005:
+                        time.sleep(ahead)
+                    p.send(m)
+                batch = []
+            # whole messages per send: the keepalive thread's
+            # KEEPALIVEs go in between sends, never inside a message
+            i = 0
+            while i < len(batch):
+                j, size = i, 0
+                while j < len(batch) and size < (1 << 20):
+                    size += len(batch[j])
+                    j += 1
+                p.send(b"".join(batch[i:j]))
+                i = j
         elif cmd == "announce":
             path = [int(a) for a in pos[1].split(",")] if len(pos) > 1 and pos[1] else []
             p.send(update(announced=pos[0].split(","), path=path,
