@@ -136,6 +136,12 @@ struct mrt_reader *mrt_reader_new(vg_stream *s, const char *name,
                                   mrt_problem_fn on_problem, void *ctx);
 void mrt_reader_free(struct mrt_reader *r);
 
+/* With ON, an End-of-RIB UPDATE (RFC 4724 2: an empty UPDATE for IPv4
+ * unicast, an UPDATE with only an empty MP_UNREACH_NLRI for the others)
+ * gives a VG_ELEM_EOR element.  Off by default, so that formatters see
+ * only route elements. */
+void mrt_reader_set_eor(struct mrt_reader *r, int on);
+
 /* Next record: 1 and *REC set, 0 at the end, -1 on a stream (I/O or
  * decompression) error, which was reported as a problem too. */
 int mrt_reader_next_record(struct mrt_reader *r,
