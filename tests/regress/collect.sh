@@ -304,4 +304,26 @@ check replay_eor_routes [ "$(sqlite3 "$T/replay.db" "select v4_routes, v6_routes
 sqlite3 "$T/live.db" "select value from meta where key='metrics'" >"$T/metrics" 2>&1
 check metrics_snapshot grep -q '^vigil_elements_total [1-9]' "$T/metrics"
 check metrics_queue grep -q '^vigil_queue_overflows_total 0' "$T/metrics"
+
+# one RIB dump a minute (the RIS name has minutes only): a dump due in a
+# minute that has one already - here files put there beforehand for this
+# minute and the next - waits for the next minute; nothing is overwritten
+PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+t=$(date +%s)
+for m in 0 60; do
+	f=$T/arc2/$(date -u -d @$((t + m)) +%Y.%m/bview.%Y%m%d.%H%M.gz)
+	mkdir -p "$(dirname "$f")" && echo placeholder >"$f"
+done
+printf '%s\n' "collector live2" "local-as 65000" "router-id 127.0.0.1" "listen 127.0.0.1 $PORT2" \
+	"archive $T/arc2" "rib-interval 10" "log $T/log2" "peer 127.0.0.2 as 65002" >"$T/c2.conf"
+"$VIGIL" collect -c "$T/c2.conf" 2>"$T/stderr2" &
+CPID=$!
+sleep 0.5
+$PEER 127.0.0.2 "$PORT2" 65002 "open; established; announce 192.0.2.0/24 65002; sleep 12" 2>"$T/p2b.err"
+check minute_peer [ $? -eq 0 ]
+kill -TERM $CPID
+wait $CPID
+CPID=""
+check rib_dump_postponed grep -q 'event=rib-dump-postponed file=.*/bview\.[0-9]\{8\}\.[0-9]\{4\}\.gz reason="a dump of this minute exists"' "$T/log2"
+check rib_dump_not_overwritten [ "$(cat "$T"/arc2/*/bview.*.gz | sort -u)" = placeholder ]
 exit 0
