@@ -654,8 +654,8 @@ mrt_rotor_close(struct mrt_rotor *r, char *err, size_t errlen)
 /* Is the attribute at value V (type T, LEN bytes) the one the decoder
  * kept in A?  A repeated or discarded attribute is not (RFC 7606 3(g)). */
 static int
-kept_known(const struct bgp_attrs *a, unsigned t, const uint8_t *v,
-           uint32_t len)
+kept_known(const struct bgp_attrs *a, uint8_t fl, unsigned t,
+           const uint8_t *v, uint32_t len)
 {
 	if (t >= 64 || !BGP_HAS(a, t))
 		return 0;
@@ -668,10 +668,15 @@ kept_known(const struct bgp_attrs *a, unsigned t, const uint8_t *v,
 		return v == a->ext_communities.p;
 	case BGP_ATTR_LARGE_COMMUNITIES:
 		return v == a->large_communities.p;
+	/* compared by value: an earlier copy with the wrong flags was
+	 * discarded (RFC 7606 3(c)) and must not be taken for this one */
 	case BGP_ATTR_ORIGINATOR_ID:
-		return len == 4 && memcmp(v, a->originator_id, 4) == 0;
+		return (fl & 0xc0) == BGP_ATTR_FLAG_OPTIONAL && len == 4 &&
+		       memcmp(v, a->originator_id, 4) == 0;
 	case BGP_ATTR_OTC:
-		return len == 4 && vg_load_be32(v) == a->otc;
+		return (fl & 0xc0) == (BGP_ATTR_FLAG_OPTIONAL |
+		                       BGP_ATTR_FLAG_TRANSITIVE) &&
+		       len == 4 && vg_load_be32(v) == a->otc;
 	}
 	return 0;
 }
@@ -736,7 +741,7 @@ mrt_rib_attrs_encode(uint8_t *buf, size_t cap, const struct bgp_attrs *a,
 		case BGP_ATTR_COMMUNITIES: case BGP_ATTR_ORIGINATOR_ID:
 		case BGP_ATTR_CLUSTER_LIST: case BGP_ATTR_EXT_COMMUNITIES:
 		case BGP_ATTR_LARGE_COMMUNITIES: case BGP_ATTR_OTC:
-			keep = kept_known(a, t, v.p, v.len);
+			keep = kept_known(a, fl, t, v.p, v.len);
 			break;
 		default:
 			/* RFC 4271 5: an unrecognised optional transitive
