@@ -406,9 +406,13 @@ arc_bview(struct proc *pr, uint32_t now)
 		clog_printf("event=archive-error error=\"%s\"", err);
 		pr->arcerr = 1;
 	} else {
+		uint64_t sets, sroutes, sbytes;
+		rib_attrs_stats(rib, &sets, &sroutes, &sbytes);
 		clog_printf("event=rib-dump file=%s peers=%u routes=%llu "
-		            "with_attributes=%llu", path, nidx,
-		            (unsigned long long)routes, (unsigned long long)full);
+		            "with_attributes=%llu attribute_sets=%llu "
+		            "attribute_bytes=%llu", path, nidx,
+		            (unsigned long long)routes, (unsigned long long)full,
+		            (unsigned long long)sets, (unsigned long long)sbytes);
 	}
 out:
 	free(peers);

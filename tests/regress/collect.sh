@@ -272,6 +272,7 @@ rc=$?
 check bview_attrs_eq_updates [ $rc -eq 0 ]
 [ $rc -eq 0 ] || cat "$T/bvu.out"
 check bview_all_attrs grep -q '|B|127.0.0.2|65002|203.0.113.128/25|65002 64496|EGP|192.0.2.1|250|77|65002:1 65002:2|65002:1:2|AG|64496 192.0.2.9|f0:c0:766967696c|$' "$T/bview.lu"
+check bview_addpath grep -q '^TABLE_DUMP2_AP|[0-9]*|B|127.0.0.6|4200000006|192.0.2.0/24|1|4200000006 64501|IGP|' "$T/bview.m"
 check bview_v6_nexthop grep -q '|B|127.0.0.2|65002|2001:db8:77::/48|65002 64497|IGP|2001:db8::1|0|5|65002:6|' "$T/bview.lu"
 check bview_has_communities [ "$(awk -F'|' '$12 != ""' "$T/bview.lu" | wc -l)" -gt 1000 ]
 check bview_has_aggregators [ "$(awk -F'|' '$15 != ""' "$T/bview.lu" | wc -l)" -gt 10 ]
