@@ -688,8 +688,10 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		if (p->rib_id < 0)
 			p->rib_id = rib_peer_id(rib, c->coll, &e->peer_addr,
 			                        e->peer_asn);
+		/* (the routing state keeps unicast routes only: a multicast
+		 * route's attributes are not those of its unicast twin) */
 		if (pr->keep_attrs && e->type == VG_ELEM_ANNOUNCE && e->attrs &&
-		    p->rib_id >= 0 && !p->bmp &&
+		    e->prefix.safi == VG_SAFI_UNICAST && p->rib_id >= 0 && !p->bmp &&
 		    strcmp(c->coll, pr->cfg.collector) == 0)
 			keep_route_attrs(pr, rib, (unsigned)p->rib_id, e);
 	}

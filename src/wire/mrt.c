@@ -973,14 +973,17 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 			                         : "UPDATE without NEXT_HOP");
 		}
 	}
-	if (r->want_eor && r->upd.withdrawn.len == 0 && r->upd.nlri.len == 0 &&
+	/* (not in a message cut short by the recorder, which only looks
+	 * empty, nor in one the collector itself sent) */
+	if (r->want_eor && !cut && !(r->e.flags & VG_ELEM_F_LOCAL) &&
+	    r->upd.withdrawn.len == 0 && r->upd.nlri.len == 0 &&
 	    (a->all.len == 0 ||
 	     (a->present == (uint64_t)1 << BGP_ATTR_MP_UNREACH_NLRI &&
 	      a->mp_unreach.nlri.len == 0 && a->n_raw_total == 0))) {
 		/* RFC 4724 2: End-of-RIB */
 		struct vg_elem *e = &r->e;
 		e->type = VG_ELEM_EOR;
-		e->flags &= VG_ELEM_F_LOCAL;
+		e->flags = 0;
 		e->attrs = NULL;
 		e->path = NULL;
 		e->nexthop.afi = 0;
