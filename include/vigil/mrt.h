@@ -137,8 +137,9 @@ struct mrt_reader *mrt_reader_new(vg_stream *s, const char *name,
 void mrt_reader_free(struct mrt_reader *r);
 
 /* With ON, an End-of-RIB UPDATE (RFC 4724 2: an empty UPDATE for IPv4
- * unicast, an UPDATE with only an empty MP_UNREACH_NLRI for the others)
- * gives a VG_ELEM_EOR element.  Off by default, so that formatters see
+ * unicast, an UPDATE with only an empty MP_UNREACH_NLRI of AFI IPv4 or
+ * IPv6 for the others) gives a VG_ELEM_EOR element, which the reader's
+ * element count does not include.  Off by default, so that formatters see
  * only route elements. */
 void mrt_reader_set_eor(struct mrt_reader *r, int on);
 

@@ -432,7 +432,8 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 			return -1;
 		/* stale routes not refreshed go now, not at the grace
 		 * timer (RFC 4724 4.2) */
-		rib_peer_eor(ob->rib, (unsigned)id, e->prefix.afi);
+		if (e->prefix.safi == VG_SAFI_UNICAST)
+			rib_peer_eor(ob->rib, (unsigned)id, e->prefix.afi);
 		return 0;
 	}
 	ob->elems++;

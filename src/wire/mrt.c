@@ -979,7 +979,9 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 	    r->upd.withdrawn.len == 0 && r->upd.nlri.len == 0 &&
 	    (a->all.len == 0 ||
 	     (a->present == (uint64_t)1 << BGP_ATTR_MP_UNREACH_NLRI &&
-	      a->mp_unreach.nlri.len == 0 && a->n_raw_total == 0))) {
+	      a->mp_unreach.nlri.len == 0 && a->n_raw_total == 0 &&
+	      (a->mp_unreach.afi == VG_AFI_IP4 ||
+	       a->mp_unreach.afi == VG_AFI_IP6)))) {
 		/* RFC 4724 2: End-of-RIB */
 		struct vg_elem *e = &r->e;
 		e->type = VG_ELEM_EOR;
