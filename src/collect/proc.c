@@ -93,16 +93,19 @@ mkdirs(const char *path)
 	return 0;
 }
 
-/* DIR/YYYY.MM/KIND.YYYYMMDD.HHMM.gz for time T; creates the month dir. */
+/* DIR/YYYY.MM/KIND.YYYYMMDD.HHMM.gz for time T (with SECONDS,
+ * KIND.YYYYMMDD.HHMMSS.gz); creates the month dir. */
 static int
-arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
+arc_path_s(struct proc *pr, const char *kind, int64_t t, int seconds,
+           char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 	char month[16], name[64];
 	gmtime_r(&tt, &tm);
 	strftime(month, sizeof(month), "%Y.%m", &tm);
-	strftime(name, sizeof(name), "%Y%m%d.%H%M", &tm);
+	strftime(name, sizeof(name), seconds ? "%Y%m%d.%H%M%S" : "%Y%m%d.%H%M",
+	         &tm);
 	if ((size_t)snprintf(buf, len, "%s/%s", pr->cfg.archive, month) >= len)
 		return -1;
 	if (mkdirs(buf) < 0) {
@@ -114,6 +117,12 @@ arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
 	                     kind, name) >= len)
 		return -1;
 	return 0;
+}
+
+static int
+arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
+{
+	return arc_path_s(pr, kind, t, 0, buf, len);
 }
 
 static void
@@ -289,11 +298,14 @@ path_only_attrs(struct rib *rib, uint32_t path, unsigned afi,
  * A TABLE_DUMP_V2 dump of the routing state at NOW: for each prefix, each
  * peer's route with the attributes of its last announcement.  Routes with
  * an ADD-PATH path id go into a RIB_*_ADDPATH record (RFC 8050) of their
- * own beside the plain record of the prefix.  Returns 0, or 1 when the
- * dump is postponed because a dump of this minute exists already (the
- * RIS name has minutes only: bview.YYYYMMDD.HHMM.gz).
+ * own beside the plain record of the prefix.
+ *
+ * The RIS name has minutes only (bview.YYYYMMDD.HHMM.gz): a second dump
+ * in one minute (a rib-interval under 60 s, or a file an earlier run left)
+ * is named with the seconds too, bview.YYYYMMDD.HHMMSS.gz, which sorts
+ * after the minute's first; no dump overwrites another.
  */
-static int
+static void
 arc_bview(struct proc *pr, uint32_t now)
 {
 	char path[1200], err[512];
@@ -308,12 +320,16 @@ arc_bview(struct proc *pr, uint32_t now)
 	unsigned nidx = 0;
 
 	if (arc_path(pr, "bview", now, path, sizeof(path)) < 0)
-		return 0;
+		return;
 	if ((int64_t)(now / 60) == pr->last_bview_min ||
 	    access(path, F_OK) == 0) {
-		clog_printf("event=rib-dump-postponed file=%s reason=\"a dump "
-		            "of this minute exists\"", path);
-		return 1;
+		if (arc_path_s(pr, "bview", now, 1, path, sizeof(path)) < 0)
+			return;
+		if (access(path, F_OK) == 0) {
+			clog_printf("event=rib-dump-skipped file=%s reason=\"the "
+			            "file exists\"", path);
+			return;
+		}
 	}
 	pr->last_bview_min = now / 60;
 	peers = calloc(np ? np : 1, sizeof(*peers));
@@ -419,7 +435,6 @@ out:
 	free(pidx);
 	free(ents);
 	free(abuf);
-	return 0;
 }
 
 /* ---- store sink ------------------------------------------------------ */
@@ -727,12 +742,10 @@ tick(struct proc *pr, int idle)
 		arc_close_updates(pr);
 	if (pr->cfg.archive[0] && pr->cfg.rib_interval && pr->fed &&
 	    (uint32_t)now >= pr->next_rib) {
-		if (pr->next_rib && arc_bview(pr, (uint32_t)now) == 1)
-			/* one dump per minute: try again next minute */
-			pr->next_rib = (uint32_t)(now - now % 60) + 60;
-		else
-			pr->next_rib = (uint32_t)(now - now % pr->cfg.rib_interval) +
-			               pr->cfg.rib_interval;
+		if (pr->next_rib)
+			arc_bview(pr, (uint32_t)now);
+		pr->next_rib = (uint32_t)(now - now % pr->cfg.rib_interval) +
+		               pr->cfg.rib_interval;
 	}
 	if (pr->db && !pr->dberr && now - pr->last_metrics >= 10) {
 		pr->last_metrics = now;

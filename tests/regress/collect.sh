@@ -13,7 +13,7 @@
 # `bgpdump -m`, and a replay of it gives the same signals and events as the
 # live run stored.  The RIB dumps carry every attribute of every route: each
 # route's line in `bgpdump -m` of a bview equals its last announcement in the
-# updates files; two dumps never share a file name (minute).
+# updates files; a second dump in one minute gets a name with seconds.
 set -u
 cd "$(dirname "$0")/../.."
 T=$(mktemp -d)
@@ -136,7 +136,7 @@ EOR_V6=ffffffffffffffffffffffffffffffff001d0200000006800f03000201
 $PEER 127.0.0.2 "$PORT" 65002 "open hold=30; established; mrt $MRT limit=3000; \
 announce 175.45.176.0/24,175.45.177.0/24 64500,131279; announce 2001:db8:1::/48 64500,131279; \
 raw $UPD_V4; raw $UPD_V6; \
-sleep 0.5; withdraw 175.45.177.0/24; badattr 198.51.100.0/24; sleep 2.5" 2>"$T/p2.err" &
+sleep 0.5; withdraw 175.45.177.0/24; badattr 198.51.100.0/24; sleep 4" 2>"$T/p2.err" &
 P2=$!
 check session_established wait_log 10 'peer=127.0.0.2 as=65002 name=ris event=established hold=30 keepalive=10 as4=yes'
 check status_established wait_for 10 'p["127.0.0.2"]["state"] == "Established"'
@@ -256,7 +256,9 @@ check archive_v6 grep -q '|A|127.0.0.2|65002|2001:db8:1::/48|64500 131279|' "$T/
 # RIB dumps of the routing state (TABLE_DUMP_V2), read alike by both
 ls "$T"/arc/*/bview.*.gz >"$T/bviews" 2>/dev/null
 check bview_written [ -s "$T/bviews" ]
-b=$(tail -1 "$T/bviews")
+# the last one written (the log says which: names do not sort alike in
+# every locale)
+b=$(grep -o 'event=rib-dump file=[^ ]*' "$T/log" | tail -1 | cut -d= -f3)
 "$VIGIL" dump -m "$b" >"$T/bview.m" 2>"$T/bview.err"
 check bview_dump_clean [ $? -eq 0 ]
 check bview_has_routes [ "$(grep -c '^TABLE_DUMP2|[0-9]*|B|127.0.0.2|65002|' "$T/bview.m")" -gt 1000 ]
@@ -306,14 +308,16 @@ sqlite3 "$T/live.db" "select value from meta where key='metrics'" >"$T/metrics" 
 check metrics_snapshot grep -q '^vigil_elements_total [1-9]' "$T/metrics"
 check metrics_queue grep -q '^vigil_queue_overflows_total 0' "$T/metrics"
 
-# one RIB dump a minute (the RIS name has minutes only): a dump due in a
-# minute that has one already - here files put there beforehand for this
-# minute and the next - waits for the next minute; nothing is overwritten
+# the RIS name has minutes only: a dump in a minute that has one already -
+# here files put there beforehand for this minute and the next - is named
+# with the seconds too; nothing is overwritten
 PORT2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 t=$(date +%s)
+PH=""
 for m in 0 60; do
 	f=$T/arc2/$(date -u -d @$((t + m)) +%Y.%m/bview.%Y%m%d.%H%M.gz)
 	mkdir -p "$(dirname "$f")" && echo placeholder >"$f"
+	PH="$PH $f"
 done
 printf '%s\n' "collector live2" "local-as 65000" "router-id 127.0.0.1" "listen 127.0.0.1 $PORT2" \
 	"archive $T/arc2" "rib-interval 10" "log $T/log2" "peer 127.0.0.2 as 65002" >"$T/c2.conf"
@@ -325,6 +329,8 @@ check minute_peer [ $? -eq 0 ]
 kill -TERM $CPID
 wait $CPID
 CPID=""
-check rib_dump_postponed grep -q 'event=rib-dump-postponed file=.*/bview\.[0-9]\{8\}\.[0-9]\{4\}\.gz reason="a dump of this minute exists"' "$T/log2"
-check rib_dump_not_overwritten [ "$(cat "$T"/arc2/*/bview.*.gz | sort -u)" = placeholder ]
+b2=$(grep -o 'event=rib-dump file=[^ ]*' "$T/log2" | head -1 | cut -d= -f3)
+check rib_dump_seconds_name grep -qE '/arc2/[0-9]{4}\.[0-9]{2}/bview\.[0-9]{8}\.[0-9]{6}\.gz$' <<<"$b2"
+check rib_dump_seconds_readable grep -q '^TABLE_DUMP2|[0-9]*|B|127.0.0.2|65002|192.0.2.0/24|65002|IGP|' <(bgpdump -m "$b2" 2>/dev/null)
+check rib_dump_not_overwritten [ "$(cat $PH | sort -u)" = placeholder ]
 exit 0
