@@ -23,7 +23,12 @@
 # (routing state / routes) and archive bytes per route (gzip MRT).
 # The collector archives (gzip MRT) and runs detection with APNIC geography
 # but writes no database.
-# Usage: bench/collect.sh [gobgp|replay|single|paced|proc|all]
+#   attrs   the replay way twice, with no RIB dumps (rib-interval 0: the
+#           routing state keeps AS paths only) and with them (the state also
+#           keeps each route's attribute set for the dumps), with a
+#           database for the metrics: routing state bytes per route, the
+#           attribute sets' share, peak RSS, processing CPU, side by side
+# Usage: bench/collect.sh [gobgp|replay|single|paced|proc|attrs|all]
 set -u
 cd "$(dirname "$0")/.."
 DATA=${VIGIL_DATA:-$(cd .. && pwd)/shared/data}
@@ -50,7 +55,8 @@ local-as 65000
 router-id 127.0.0.1
 listen 127.0.0.1 $1
 archive $T/arc
-rib-interval 0
+rib-interval ${RIB_INTERVAL:-0}
+${DB:+db $DB}
 geo-rir $DATA/geo/delegated-apnic-extended-latest
 status-file $T/status.json
 log $T/log
@@ -239,12 +245,55 @@ bench_proc() {
 	done
 }
 
+# routing state bytes (metrics snapshot) per route, without and with the
+# attribute sets of the RIB dumps
+bench_attrs() {
+	local ri
+	for ri in 0 28800; do
+		DB=$T/db.$ri RIB_INTERVAL=$ri bench_replay_attrs "$ri"
+	done
+}
+
+bench_replay_attrs() { # RIB_INTERVAL
+	rm -f "$DB"*
+	local P; P=$(port)
+	start_collector "$P"
+	local sp=""
+	for n in 6 7; do
+		python3 tests/regress/lib/bgp_peer.py 127.0.0.$n "$P" 6500$n \
+			"open; established; mrt $MRT; sleep 3600" 2>"$T/peer$n.err" &
+		sp="$sp $!"
+		PIDS="$PIDS $!"
+	done
+	local want
+	want=$("$V" dump -q -m "$MRT" | grep -c '|A|')
+	measure $((2 * want * 99 / 100)) 600 >"$T/measure"
+	sleep 11 # a metrics snapshot of the full state
+	local m tid tp rss
+	m=$(sqlite3 "$DB" "select value from meta where key = 'metrics'")
+	for t in /proc/$CP/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = vigil-proc ] && tid=$(basename "$t")
+	done
+	tp=$(ticks "/proc/$CP/task/$tid/stat")
+	rss=$(awk '/VmHWM/ {print $2}' "/proc/$CP/status")
+	kill -TERM "$CP"
+	wait "$CP" 2>/dev/null
+	for s in $sp; do kill "$s" 2>/dev/null; done
+	echo "$m" | awk -v ri="$1" -v tp="$tp" -v hz="$hz" -v rss="$rss" '
+		/^vigil_routes / { r = $2 }
+		/^vigil_memory_bytes\{subsystem="rib"\}/ { b = $2 }
+		END { printf "rib-interval %-6s %d routes, routing state %.1f MB = %.1f bytes/route; processing thread %.2f s CPU; peak RSS %d MB\n",
+		      ri, r, b / 1e6, b / r, tp / hz, rss / 1024 }'
+	grep -o 'event=rib-dump .*' "$T/log" | tail -1
+}
+
 case $what in
 gobgp) bench_gobgp ;;
 replay) bench_replay replay ;;
 single) bench_replay single split=1 ;;
 paced) bench_replay paced "split=1 rate=${RATE:-20000}" ;;
 proc) bench_proc ;;
-all) bench_replay replay; bench_replay single split=1; bench_gobgp; bench_proc ;;
-*) echo "usage: bench/collect.sh [gobgp|replay|single|paced|proc|all]" >&2; exit 2 ;;
+attrs) bench_attrs ;;
+all) bench_replay replay; bench_replay single split=1; bench_gobgp; bench_proc; bench_attrs ;;
+*) echo "usage: bench/collect.sh [gobgp|replay|single|paced|proc|attrs|all]" >&2; exit 2 ;;
 esac

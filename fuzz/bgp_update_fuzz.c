@@ -14,6 +14,10 @@
  * invariants the rest of vigil relies on are checked: prefixes within
  * 32/128 bits with host bits clear, spans inside the input, diagnostics
  * with offsets inside the input, bgp_path_fmt's length equal to the text.
+ * The attributes are also written as a RIB dump entry carries them
+ * (mrt_rib_attrs_encode, src/wire/mrt_write.c) and decoded back: no
+ * problem, and the same ORIGIN, AS path, NEXT_HOP, MED, LOCAL_PREF and
+ * communities.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "vigil/bgp.h"
+#include "vigil/mrt_write.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -150,6 +155,57 @@ check_path(const struct bgp_attrs *a)
 	bgp_path_destroy(&path);
 }
 
+static int
+span_eq(struct bgp_span x, struct bgp_span y)
+{
+	return x.len == y.len && (x.len == 0 || memcmp(x.p, y.p, x.len) == 0);
+}
+
+/* The RIS-style RIB entry attributes of A, decoded back. */
+static void
+check_rib_encode(const struct bgp_attrs *a)
+{
+	static uint8_t out[65536];
+	struct bgp_path p1, p2;
+	struct bgp_attrs b;
+	struct vg_diag d;
+
+	bgp_path_init(&p1);
+	bgp_path_init(&p2);
+	INVARIANT(bgp_path_build(&p1, a) == 0);
+	for (unsigned afi = VG_AFI_IP4; afi <= VG_AFI_IP6; afi++) {
+		int n = mrt_rib_attrs_encode(out, sizeof(out), a, &p1, afi);
+		if (n < 0)
+			continue; /* too big for a RIB entry */
+		struct bgp_decode_opts ro = {.asn_size = 4, .mrt_rib = 1,
+		                             .rib_afi = (uint8_t)afi,
+		                             .rib_safi = VG_SAFI_UNICAST};
+		vg_diag_reset(&d);
+		INVARIANT(bgp_attrs_decode(&b, out, (size_t)n, &ro, &d) == 0);
+		INVARIANT(d.n == 0 && b.action == VG_ACT_NONE);
+		INVARIANT(b.origin == (BGP_HAS(a, BGP_ATTR_ORIGIN) ? a->origin : 2));
+		INVARIANT(BGP_HAS(&b, BGP_ATTR_MED) == BGP_HAS(a, BGP_ATTR_MED) &&
+		          b.med == a->med);
+		INVARIANT(BGP_HAS(&b, BGP_ATTR_LOCAL_PREF) ==
+		              BGP_HAS(a, BGP_ATTR_LOCAL_PREF) &&
+		          b.local_pref == a->local_pref);
+		if (BGP_HAS(a, BGP_ATTR_NEXT_HOP))
+			INVARIANT(memcmp(b.nexthop, a->nexthop, 4) == 0);
+		INVARIANT(span_eq(b.communities, a->communities));
+		INVARIANT(span_eq(b.large_communities, a->large_communities));
+		INVARIANT(!BGP_HAS(&b, BGP_ATTR_AS4_PATH) &&
+		          !BGP_HAS(&b, BGP_ATTR_MP_UNREACH_NLRI));
+		INVARIANT(BGP_HAS(&b, BGP_ATTR_MP_REACH_NLRI) ==
+		          (afi == VG_AFI_IP6));
+		INVARIANT(bgp_path_build(&p2, &b) == 0);
+		INVARIANT(p2.nasn == p1.nasn && p2.nseg == p1.nseg);
+		INVARIANT(p1.nasn == 0 ||
+		          memcmp(p1.asn, p2.asn, p1.nasn * sizeof(uint32_t)) == 0);
+	}
+	bgp_path_destroy(&p1);
+	bgp_path_destroy(&p2);
+}
+
 static void
 check_attrs(const struct bgp_attrs *a, const struct bgp_decode_opts *o)
 {
@@ -189,6 +245,7 @@ check_attrs(const struct bgp_attrs *a, const struct bgp_decode_opts *o)
 		          a->mp_unreach.safi, o->addpath);
 	(void)bgp_attr_name(a->n_raw ? a->raw[0].type : 0);
 	check_path(a);
+	check_rib_encode(a);
 }
 
 int

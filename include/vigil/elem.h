@@ -24,6 +24,9 @@ enum vg_elem_type {
 	VG_ELEM_ANNOUNCE, /* route announced in an UPDATE */
 	VG_ELEM_WITHDRAW, /* route withdrawn (or treated as withdrawn) */
 	VG_ELEM_STATE,    /* peer session state change */
+	VG_ELEM_EOR,      /* End-of-RIB marker (RFC 4724 2) for the AFI/SAFI
+	                     in prefix.afi/safi (prefix length 0); only from
+	                     readers that ask for it (mrt_reader_set_eor) */
 };
 
 /* BGP FSM states as MRT encodes them (RFC 6396 4.4.1). */

@@ -148,6 +148,13 @@ struct mrt_reader *mrt_reader_new_mem(const uint8_t *buf, size_t len,
                                       int release, const char *name,
                                       mrt_problem_fn on_problem, void *ctx);
 
+/* With ON, an End-of-RIB UPDATE (RFC 4724 2: an empty UPDATE for IPv4
+ * unicast, an UPDATE with only an empty MP_UNREACH_NLRI of AFI IPv4 or
+ * IPv6 for the others) gives a VG_ELEM_EOR element, which the reader's
+ * element count does not include.  Off by default, so that formatters see
+ * only route elements. */
+void mrt_reader_set_eor(struct mrt_reader *r, int on);
+
 /* Next record: 1 and *REC set, 0 at the end, -1 on a stream (I/O or
  * decompression) error, which was reported as a problem too. */
 int mrt_reader_next_record(struct mrt_reader *r,

@@ -85,6 +85,23 @@ struct mrt_rib_entry {
 	uint16_t attrs_len;
 };
 
+/*
+ * The attribute block of a RIB entry for a route received with the decoded
+ * attributes A and the effective AS path PATH (AS_PATH merged with
+ * AS4_PATH), for a prefix of AFI, written as RIPE RIS writes its bviews
+ * (RFC 6396 4.3.4): AS_PATH with 4-octet ASNs and no AS4_PATH; AGGREGATOR
+ * 4-octet (from AS4_AGGREGATOR when the speaker put AS_TRANS in it) and no
+ * AS4_AGGREGATOR; for IPv6 the abbreviated MP_REACH_NLRI with only the next
+ * hop (the unspecified address if the route had none); no MP_UNREACH_NLRI.
+ * ORIGIN, NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE and the other
+ * attributes the decoder kept (communities, extended and large communities,
+ * ORIGINATOR_ID, CLUSTER_LIST, OTC) and unknown optional transitive ones
+ * are carried through; attributes discarded under RFC 7606 are not.
+ * Returns the length written to BUF, or -1 if it does not fit in CAP.
+ */
+int mrt_rib_attrs_encode(uint8_t *buf, size_t cap, const struct bgp_attrs *a,
+                         const struct bgp_path *path, unsigned afi);
+
 /* Flags for the record writers below. */
 #define MRT_WF_ET 0x01      /* BGP4MP_ET with microseconds, not BGP4MP */
 #define MRT_WF_AS2 0x02     /* 2-byte ASNs: MESSAGE / STATE_CHANGE */

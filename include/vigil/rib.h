@@ -79,6 +79,8 @@ struct rib_peer {
 	uint32_t last_change;
 	int stale_pending;     /* unconfirmed routes may remain */
 	uint32_t last_path;    /* path of its last announcement (a cache) */
+	uint8_t dumping;       /* between rib_dump_begin and _end of its
+	                          collector */
 };
 
 enum rib_change {
@@ -130,6 +132,13 @@ void rib_peer_state(struct rib *r, unsigned peer, unsigned new_state,
  * marked dirty).  Returns the number of routes dropped. */
 void rib_dump_begin(struct rib *r, const char *collector);
 uint64_t rib_dump_end(struct rib *r, const char *collector);
+
+/* PEER sent End-of-RIB (RFC 4724 2) for AFI: if it came up again with
+ * routes of its earlier session still held (stale), those of AFI that it
+ * did not re-announce since go now; the grace period stays the backstop
+ * for the other AFIs and for a peer that sends no End-of-RIB.  Ignored
+ * during a RIB dump of the peer's collector.  Returns the number dropped. */
+uint64_t rib_peer_eor(struct rib *r, unsigned peer, unsigned afi);
 
 /* Drop routes of peers whose grace period after coming up has passed at
  * time NOW.  Returns the number dropped. */
@@ -185,6 +194,8 @@ struct rib_stats {
 	uint64_t bytes_prefixes;
 	uint64_t bytes_paths;
 	uint64_t bytes_index;  /* prefix hash */
+	uint64_t bytes_attrs;  /* attribute sets and their route map (0
+	                          unless rib_keep_attrs) */
 };
 
 void rib_stats(const struct rib *r, struct rib_stats *st);
@@ -210,5 +221,37 @@ const uint32_t *rib_path_raw(const struct rib *r, uint32_t path,
 void rib_path_gc(struct rib *r);
 /* Is a prefix seen by SEEN of DENOM full-feed peer ASNs visible? */
 int rib_visible_rule(const struct rib *r, unsigned seen, unsigned denom);
+
+/* ---- attribute sets (src/rib/rib_attrs.c) ----------------------------
+ *
+ * The collector writes RIB dumps with every attribute of every route, so it
+ * asks the routing state to keep, per route, an interned attribute set: an
+ * opaque byte string (it stores the TABLE_DUMP_V2 attribute block), stored
+ * once per distinct value with a reference count.  Nothing else changes:
+ * a path change is still an AS-path change, and a route re-announced with
+ * other attributes but the same AS path is RIB_DUP to the observatory.
+ * A routing state that was not asked (`vigil replay`) keeps no sets.
+ */
+
+/* Keep attribute sets from now on.  0, or -1 out of memory. */
+int rib_keep_attrs(struct rib *r);
+/* The id of the set LEN bytes at DATA, with a reference taken for the
+ * caller; 0 out of memory or if sets are not kept. */
+uint32_t rib_attrs_intern(struct rib *r, const void *data, uint32_t len);
+void rib_attrs_ref(struct rib *r, uint32_t id);
+void rib_attrs_unref(struct rib *r, uint32_t id);
+/* Give PEER's route for prefix P the set ID, taking over the caller's
+ * reference (the route's previous set is released).  Returns 0; 1 if the
+ * peer holds no route for P (the reference is released); -1 out of
+ * memory (released too: the route keeps its previous set). */
+int rib_route_set_attrs(struct rib *r, unsigned peer,
+                        const struct vg_prefix *p, uint32_t id);
+/* The set of PEER's route for prefix id PFX (LEN bytes, valid until the
+ * route changes), or NULL if it has none. */
+const uint8_t *rib_route_attrs(const struct rib *r, uint32_t pfx,
+                               unsigned peer, uint32_t *len);
+/* Distinct sets, routes with a set, bytes held. */
+void rib_attrs_stats(const struct rib *r, uint64_t *sets, uint64_t *routes,
+                     uint64_t *bytes);
 
 #endif

@@ -377,6 +377,8 @@ stream_next(struct replay *rp, struct stream *s)
 			s->r = mrt_reader_new(s->s, path, on_problem, rp);
 			if (s->r == NULL)
 				return -1;
+			/* as the live collector does (RFC 4724 End-of-RIB) */
+			mrt_reader_set_eor(s->r, 1);
 		}
 		int rc = mrt_reader_next_elem(s->r, &s->cur);
 		if (rc > 0) {

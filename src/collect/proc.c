@@ -66,6 +66,14 @@ struct proc {
 	uint32_t last_elem_time;
 	uint32_t detect_lag;
 	uint32_t gen;           /* attrs_gen across the per-chunk readers */
+	/* attribute sets of the routes, for the RIB dumps */
+	int keep_attrs;
+	uint8_t *ablob;         /* scratch: one set being built */
+	uint32_t ac_id;         /* the last UPDATE's set (a reference held) */
+	uint32_t ac_gen, ac_pid;
+	uint8_t ac_afi, ac_hp;
+	int attrs_oom;
+	int64_t last_bview_min; /* minute of the last RIB dump's name */
 	/* stats */
 	atomic_uint_fast64_t elements;
 	atomic_uint events_open;
@@ -92,16 +100,19 @@ mkdirs(const char *path)
 	return 0;
 }
 
-/* DIR/YYYY.MM/KIND.YYYYMMDD.HHMM.gz for time T; creates the month dir. */
+/* DIR/YYYY.MM/KIND.YYYYMMDD.HHMM.gz for time T (with SECONDS,
+ * KIND.YYYYMMDD.HHMMSS.gz); creates the month dir. */
 static int
-arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
+arc_path_s(struct proc *pr, const char *kind, int64_t t, int seconds,
+           char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 	char month[16], name[64];
 	gmtime_r(&tt, &tm);
 	strftime(month, sizeof(month), "%Y.%m", &tm);
-	strftime(name, sizeof(name), "%Y%m%d.%H%M", &tm);
+	strftime(name, sizeof(name), seconds ? "%Y%m%d.%H%M%S" : "%Y%m%d.%H%M",
+	         &tm);
 	if ((size_t)snprintf(buf, len, "%s/%s", pr->cfg.archive, month) >= len)
 		return -1;
 	if (mkdirs(buf) < 0) {
@@ -113,6 +124,12 @@ arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
 	                     kind, name) >= len)
 		return -1;
 	return 0;
+}
+
+static int
+arc_path(struct proc *pr, const char *kind, int64_t t, char *buf, size_t len)
+{
+	return arc_path_s(pr, kind, t, 0, buf, len);
 }
 
 static void
@@ -178,8 +195,126 @@ arc_chunk(struct proc *pr, const struct cq_chunk *c)
 
 /* ---- RIB dumps (bview) ---------------------------------------------- */
 
-/* A TABLE_DUMP_V2 dump of the routing state: for each prefix, each peer's
- * route with its AS path (what the routing state keeps; see docs). */
+/*
+ * What the routing state keeps per route (rib_route_set_attrs): a 5-byte
+ * header, then the TABLE_DUMP_V2 attribute block mrt_rib_attrs_encode()
+ * made from the route's last announcement.  Sets are interned, so routes
+ * announced in one UPDATE (and every route with the same attributes and
+ * path id) share one copy.
+ */
+#define SET_HDR 5
+#define SET_F_PATH_ID 0x01 /* byte 0: the route has an ADD-PATH path id
+                              (bytes 1-4) */
+#define SET_F_NONE 0x02    /* the attributes could not be encoded: the
+                              dump writes the AS path only */
+
+/* Give the route E announced the set of its attributes.  Called after the
+ * observatory applied E; a route the routing state ignored (a default
+ * route, say) is left alone. */
+static void
+keep_route_attrs(struct proc *pr, struct rib *rib, unsigned peer,
+                 const struct vg_elem *e)
+{
+	uint8_t hp = (e->flags & VG_ELEM_F_PATH_ID) != 0;
+	uint32_t pid = hp ? e->path_id : 0;
+
+	if (pr->ac_id == 0 || pr->ac_gen != e->attrs_gen ||
+	    pr->ac_afi != e->prefix.afi || pr->ac_hp != hp || pr->ac_pid != pid) {
+		uint8_t *b = pr->ablob;
+		int n;
+		if (pr->ac_id)
+			rib_attrs_unref(rib, pr->ac_id);
+		pr->ac_id = 0;
+		struct bgp_path empty = {0};
+		n = mrt_rib_attrs_encode(b + SET_HDR, 65535, e->attrs,
+		                         e->path ? e->path : &empty,
+		                         e->prefix.afi);
+		b[0] = (uint8_t)(hp ? SET_F_PATH_ID : 0);
+		if (n < 0) {
+			b[0] |= SET_F_NONE;
+			n = 0;
+		}
+		vg_store_be32(b + 1, pid);
+		pr->ac_id = rib_attrs_intern(rib, b, (uint32_t)n + SET_HDR);
+		pr->ac_gen = e->attrs_gen;
+		pr->ac_afi = e->prefix.afi;
+		pr->ac_hp = hp;
+		pr->ac_pid = pid;
+	}
+	if (pr->ac_id) {
+		rib_attrs_ref(rib, pr->ac_id);
+		if (rib_route_set_attrs(rib, peer, &e->prefix, pr->ac_id) >= 0)
+			return;
+	}
+	if (!pr->attrs_oom)
+		clog_printf("event=error error=\"out of memory for attribute "
+		            "sets: RIB dumps carry the AS path only for some "
+		            "routes\"");
+	pr->attrs_oom = 1;
+}
+
+/* The attribute block of a route that has no set: the AS path only, as
+ * ORIGIN INCOMPLETE (and, for IPv6, the MP_REACH_NLRI the format needs,
+ * with an unspecified next hop).  Length, or -1. */
+static int
+path_only_attrs(struct rib *rib, uint32_t path, unsigned afi,
+                struct bgp_path *bp, uint8_t *buf, size_t cap)
+{
+	uint32_t na;
+	const uint32_t *asns = rib_path_asns(rib, path, &na);
+	/* one AS_SEQUENCE segment per 255 ASNs */
+	if (na + 1 > bp->cap_asn) {
+		uint32_t *a2 = realloc(bp->asn, (na + 1) * sizeof(uint32_t));
+		if (a2 == NULL)
+			return -1;
+		bp->asn = a2;
+		bp->cap_asn = na + 1;
+	}
+	if (na / 255 + 2 > bp->cap_seg) {
+		uint32_t ns = na / 255 + 2;
+		uint8_t *t2 = realloc(bp->seg_type, ns);
+		if (t2 == NULL)
+			return -1;
+		bp->seg_type = t2;
+		uint32_t *l2 = realloc(bp->seg_len, ns * sizeof(uint32_t));
+		if (l2 == NULL)
+			return -1;
+		bp->seg_len = l2;
+		bp->cap_seg = ns;
+	}
+	if (na)
+		memcpy(bp->asn, asns, na * sizeof(uint32_t));
+	bp->nasn = na;
+	bp->nseg = 0;
+	for (uint32_t s0 = 0; s0 < na; s0 += 255) {
+		bp->seg_type[bp->nseg] = BGP_AS_SEQUENCE;
+		bp->seg_len[bp->nseg] = na - s0 < 255 ? na - s0 : 255;
+		bp->nseg++;
+	}
+	struct bgp_attr_set as;
+	memset(&as, 0, sizeof(as));
+	as.origin = 2;
+	as.path = bp;
+	unsigned fl = 0;
+	if (afi == VG_AFI_IP6) {
+		fl = BGP_ENC_MRT_MP;
+		as.has = BGP_SET_NEXTHOP6;
+		as.nexthop6_len = 16;
+	}
+	return bgp_attrs_encode(buf, cap, &as, fl);
+}
+
+/*
+ * A TABLE_DUMP_V2 dump of the routing state at NOW: for each prefix, each
+ * peer's route with the attributes of its last announcement.  Routes with
+ * an ADD-PATH path id go into a RIB_*_ADDPATH record (RFC 8050) of their
+ * own beside the plain record of the prefix.
+ *
+ * The RIS name has minutes only (bview.YYYYMMDD.HHMM.gz): a second dump
+ * in one minute (a rib-interval under 60 s, or a file an earlier run left)
+ * is named with the seconds too, bview.YYYYMMDD.HHMMSS.gz, which sorts
+ * after the minute's first; no dump overwrites another.
+ */
 static void
 arc_bview(struct proc *pr, uint32_t now)
 {
@@ -196,6 +331,17 @@ arc_bview(struct proc *pr, uint32_t now)
 
 	if (arc_path(pr, "bview", now, path, sizeof(path)) < 0)
 		return;
+	if ((int64_t)(now / 60) == pr->last_bview_min ||
+	    access(path, F_OK) == 0) {
+		if (arc_path_s(pr, "bview", now, 1, path, sizeof(path)) < 0)
+			return;
+		if (access(path, F_OK) == 0) {
+			clog_printf("event=rib-dump-skipped file=%s reason=\"the "
+			            "file exists\"", path);
+			return;
+		}
+	}
+	pr->last_bview_min = now / 60;
 	peers = calloc(np ? np : 1, sizeof(*peers));
 	pidx = calloc(np ? np : 1, sizeof(*pidx));
 	if (peers == NULL || pidx == NULL)
@@ -222,7 +368,7 @@ arc_bview(struct proc *pr, uint32_t now)
 	                     peers, nidx);
 	uint32_t cap_e = 0;
 	size_t cap_a = 0;
-	uint64_t routes = 0;
+	uint64_t routes = 0, full = 0;
 	for (uint32_t id = 0; id < rib_npfx(rib); id++) {
 		struct rib_pfx *x = rib_pfx(rib, id);
 		if (x == NULL || x->nroutes == 0)
@@ -230,7 +376,9 @@ arc_bview(struct proc *pr, uint32_t now)
 		if (x->nroutes > cap_e) {
 			cap_e = x->nroutes;
 			free(ents);
-			if ((ents = calloc(cap_e, sizeof(*ents))) == NULL)
+			/* plain entries from the front, ADD-PATH ones from
+			 * the middle */
+			if ((ents = calloc(2 * (size_t)cap_e, sizeof(*ents))) == NULL)
 				break;
 		}
 		size_t need = (size_t)x->nroutes * 1100;
@@ -240,73 +388,57 @@ arc_bview(struct proc *pr, uint32_t now)
 			if ((abuf = malloc(cap_a)) == NULL)
 				break;
 		}
-		uint32_t n = 0;
+		struct mrt_rib_entry *ap = ents + x->nroutes;
+		uint32_t n = 0, nap = 0;
 		size_t used = 0;
 		for (uint16_t k = 0; k < x->nroutes; k++) {
 			const struct rib_route *rt = &x->routes[k];
+			struct mrt_rib_entry en;
+			uint32_t sl = 0;
 			if (pidx[rt->peer] == UINT32_MAX)
 				continue;
-			uint32_t na;
-			const uint32_t *asns = rib_path_asns(rib, rt->path, &na);
-			/* one AS_SEQUENCE segment per 255 ASNs */
-			if (na + 1 > bp.cap_asn) {
-				uint32_t *a2 = realloc(bp.asn, (na + 1) * sizeof(uint32_t));
-				if (a2 == NULL)
+			const uint8_t *set = rib_route_attrs(rib, id, rt->peer, &sl);
+			memset(&en, 0, sizeof(en));
+			en.peer_index = (uint16_t)pidx[rt->peer];
+			en.originated = rib_peer(rib, rt->peer)->up_since;
+			if (set && sl >= SET_HDR && !(set[0] & SET_F_NONE)) {
+				en.attrs = set + SET_HDR;
+				en.attrs_len = (uint16_t)(sl - SET_HDR);
+				en.path_id = vg_load_be32(set + 1);
+				full++;
+			} else {
+				int al = path_only_attrs(rib, rt->path, x->p.afi,
+				                         &bp, abuf + used,
+				                         cap_a - used);
+				if (al < 0)
 					continue;
-				bp.asn = a2;
-				bp.cap_asn = na + 1;
+				en.attrs = abuf + used;
+				en.attrs_len = (uint16_t)al;
+				used += (size_t)al;
 			}
-			if (na / 255 + 2 > bp.cap_seg) {
-				uint32_t ns = na / 255 + 2;
-				uint8_t *t2 = realloc(bp.seg_type, ns);
-				if (t2 == NULL)
-					continue;
-				bp.seg_type = t2;
-				uint32_t *l2 = realloc(bp.seg_len, ns * sizeof(uint32_t));
-				if (l2 == NULL)
-					continue;
-				bp.seg_len = l2;
-				bp.cap_seg = ns;
-			}
-			memcpy(bp.asn, asns, na * sizeof(uint32_t));
-			bp.nasn = na;
-			bp.nseg = 0;
-			for (uint32_t s0 = 0; s0 < na; s0 += 255) {
-				bp.seg_type[bp.nseg] = BGP_AS_SEQUENCE;
-				bp.seg_len[bp.nseg] = na - s0 < 255 ? na - s0 : 255;
-				bp.nseg++;
-			}
-			struct bgp_attr_set as;
-			memset(&as, 0, sizeof(as));
-			as.origin = 2; /* INCOMPLETE: the state keeps no ORIGIN */
-			as.path = &bp;
-			unsigned fl = 0;
-			if (x->p.afi == VG_AFI_IP6) {
-				fl = BGP_ENC_MRT_MP;
-				as.has = BGP_SET_NEXTHOP6;
-				as.nexthop6_len = 16;
-			}
-			int al = bgp_attrs_encode(abuf + used, cap_a - used, &as, fl);
-			if (al < 0)
-				continue;
-			ents[n].peer_index = (uint16_t)pidx[rt->peer];
-			ents[n].originated = rib_peer(rib, rt->peer)->up_since;
-			ents[n].path_id = 0;
-			ents[n].attrs = abuf + used;
-			ents[n].attrs_len = (uint16_t)al;
-			used += (size_t)al;
-			n++;
+			if (set && sl >= SET_HDR && (set[0] & SET_F_PATH_ID))
+				ap[nap++] = en;
+			else
+				ents[n++] = en;
 		}
 		if (n && mrt_write_rib(w, now, &x->p, ents, n, 0) == 0)
 			routes += n;
+		if (nap && mrt_write_rib(w, now, &x->p, ap, nap,
+		                         MRT_WF_ADDPATH) == 0)
+			routes += nap;
 	}
 	bgp_path_destroy(&bp);
 	if (mrt_writer_close(w, err, sizeof(err)) < 0) {
 		clog_printf("event=archive-error error=\"%s\"", err);
 		pr->arcerr = 1;
 	} else {
-		clog_printf("event=rib-dump file=%s peers=%u routes=%llu", path,
-		            nidx, (unsigned long long)routes);
+		uint64_t sets, sroutes, sbytes;
+		rib_attrs_stats(rib, &sets, &sroutes, &sbytes);
+		clog_printf("event=rib-dump file=%s peers=%u routes=%llu "
+		            "with_attributes=%llu attribute_sets=%llu "
+		            "attribute_bytes=%llu", path, nidx,
+		            (unsigned long long)routes, (unsigned long long)full,
+		            (unsigned long long)sets, (unsigned long long)sbytes);
 	}
 out:
 	free(peers);
@@ -360,7 +492,8 @@ put_metrics(struct proc *pr)
 	for (unsigned i = 0; i < rib_npeers(rib); i++)
 		up += rib_peer(rib, i)->up;
 	uint64_t rib_bytes = st.rib.bytes_routes + st.rib.bytes_prefixes +
-	                     st.rib.bytes_index + st.rib.bytes_paths;
+	                     st.rib.bytes_index + st.rib.bytes_paths +
+	                     st.rib.bytes_attrs;
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 	    "# HELP vigil_elements_total Routing elements processed.\n"
 	    "# TYPE vigil_elements_total counter\n"
@@ -543,6 +676,8 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		vg_stream_close(s);
 		return;
 	}
+	/* End-of-RIB ends a restarted peer's stale routes (RFC 4724) */
+	mrt_reader_set_eor(r, 1);
 	struct rib *rib = obs_rib(pr->ob);
 	uint32_t last_gen = 0;
 	int first = 1;
@@ -566,6 +701,8 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		}
 		pr->fed = 1;
 		pr->last_elem_time = e->time_sec;
+		if (e->type == VG_ELEM_EOR)
+			continue;
 		atomic_fetch_add(&pr->elements, 1);
 		if (p == NULL)
 			continue;
@@ -576,6 +713,12 @@ elems_chunk(struct proc *pr, const struct cq_chunk *c)
 		if (p->rib_id < 0)
 			p->rib_id = rib_peer_id(rib, c->coll, &e->peer_addr,
 			                        e->peer_asn);
+		/* (the routing state keeps unicast routes only: a multicast
+		 * route's attributes are not those of its unicast twin) */
+		if (pr->keep_attrs && e->type == VG_ELEM_ANNOUNCE && e->attrs &&
+		    e->prefix.safi == VG_SAFI_UNICAST && p->rib_id >= 0 && !p->bmp &&
+		    strcmp(c->coll, pr->cfg.collector) == 0)
+			keep_route_attrs(pr, rib, (unsigned)p->rib_id, e);
 	}
 	mrt_reader_free(r);
 	vg_stream_close(s);
@@ -731,10 +874,20 @@ proc_new(const struct collect_cfg *c, struct cqueue *q, char *err,
 	pr->ob = obs_new(&c->obs, pr->geo, &sink);
 	if (pr->ob == NULL)
 		goto oom;
+	pr->last_bview_min = -1;
+	if (c->archive[0] && c->rib_interval) {
+		/* the RIB dumps carry every attribute of every route */
+		if (rib_keep_attrs(obs_rib(pr->ob)) < 0 ||
+		    (pr->ablob = malloc(SET_HDR + 65535)) == NULL)
+			goto oom;
+		pr->keep_attrs = 1;
+	}
 	return pr;
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
+	obs_free(pr->ob);
+	free(pr->ablob);
 	alert_free(pr->alert);
 	if (pr->db)
 		store_close(pr->db);
@@ -777,6 +930,7 @@ proc_join_free(struct proc *pr, struct proc_stats *final)
 	/* deliver what is queued, bounded by alert-flush */
 	alert_free(pr->alert);
 	obs_free(pr->ob);
+	free(pr->ablob);
 	if (pr->db)
 		store_close(pr->db);
 	geo_db_free(pr->geo);

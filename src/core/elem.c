@@ -31,6 +31,8 @@ vg_elem_type_name(enum vg_elem_type t)
 		return "withdraw";
 	case VG_ELEM_STATE:
 		return "state";
+	case VG_ELEM_EOR:
+		return "end-of-rib";
 	}
 	return "unknown";
 }

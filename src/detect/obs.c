@@ -441,6 +441,17 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 
 	if (e->time_sec >= ob->bin_end)
 		obs_advance(ob, e->time_sec);
+	if (e->type == VG_ELEM_EOR) {
+		int id = rib_peer_id(ob->rib, collector, &e->peer_addr,
+		                     e->peer_asn);
+		if (id < 0)
+			return -1;
+		/* stale routes not refreshed go now, not at the grace
+		 * timer (RFC 4724 4.2) */
+		if (e->prefix.safi == VG_SAFI_UNICAST)
+			rib_peer_eor(ob->rib, (unsigned)id, e->prefix.afi);
+		return 0;
+	}
 	ob->elems++;
 	/* the peer, through a small cache: a RIB record cycles through its
 	 * peers, an UPDATE's elements share one */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rib/rib_attrs.h"
 #include "vigil/vec.h"
 #include "vigil/rib.h"
 
@@ -84,6 +85,8 @@ struct rib {
 	 * the metrics snapshot every bin) */
 	uint64_t bytes_routes; /* route arrays' capacity */
 	uint64_t bytes_paths;  /* interned paths' ASN data */
+	/* per-route attribute sets, kept only when asked (rib_attrs.c) */
+	struct rib_attrs *attrs;
 };
 
 void
@@ -545,6 +548,7 @@ rib_free(struct rib *r)
 	free(r->fts);
 	free(r->cap_fts);
 	free(r->colls);
+	rib_attrs_destroy(r->attrs);
 	free(r);
 }
 
@@ -588,6 +592,8 @@ route_remove(struct rib *r, uint32_t id, int idx)
 	x->nroutes--;
 	count_route(r, &r->peers[rt.peer], x, -1);
 	path_unref(r, rt.path);
+	if (r->attrs)
+		rib_attrs_route_gone(r->attrs, id, rt.peer);
 	mark_dirty(r, id);
 }
 
@@ -782,6 +788,26 @@ rib_expire_stale(struct rib *r, uint32_t now)
 	return n;
 }
 
+uint64_t
+rib_peer_eor(struct rib *r, unsigned peer, unsigned afi)
+{
+	struct rib_peer *p = &r->peers[peer];
+	uint64_t n = 0;
+	if (!p->stale_pending || !p->up || p->dumping)
+		return 0;
+	for (uint32_t id = 0; id < r->npfx; id++) {
+		struct rib_pfx *x = &r->pfx[id];
+		if (x->p.afi != afi || x->nroutes == 0)
+			continue;
+		int idx = route_find(x, peer);
+		if (idx >= 0 && x->routes[idx].gen != p->gen) {
+			route_remove(r, id, idx);
+			n++;
+		}
+	}
+	return n;
+}
+
 void
 rib_dump_begin(struct rib *r, const char *collector)
 {
@@ -789,6 +815,7 @@ rib_dump_begin(struct rib *r, const char *collector)
 		struct rib_peer *p = &r->peers[i];
 		if (strcmp(p->collector, collector) == 0) {
 			p->in_dump = 0;
+			p->dumping = 1;
 			/* entries of this dump confirm routes with a new
 			 * generation; what is left unconfirmed is gone */
 			p->gen++;
@@ -806,6 +833,7 @@ rib_dump_end(struct rib *r, const char *collector)
 		struct rib_peer *p = &r->peers[i];
 		if (strcmp(p->collector, collector) != 0)
 			continue;
+		p->dumping = 0;
 		if (p->in_dump) {
 			n += drop_unconfirmed(r, i);
 			p->in_dump = 0;
@@ -935,6 +963,7 @@ rib_stats(const struct rib *r, struct rib_stats *st)
 	                  (uint64_t)(r->path_mask + 1) * 8;
 	st->bytes_paths = r->bytes_paths +
 	                  (uint64_t)r->cap_paths * sizeof(struct rib_path);
+	st->bytes_attrs = rib_attrs_bytes(r->attrs);
 }
 
 /* ---- for partial runs and their merge (docs/partials.md) --------------- */
@@ -1009,4 +1038,27 @@ int
 rib_visible_rule(const struct rib *r, unsigned seen, unsigned denom)
 {
 	return denom > 0 && (double)seen >= r->o.visible_ratio * denom - 1e-9;
+}
+
+/* ---- glue for the attribute sets (rib_attrs.c) ------------------------- */
+
+struct rib_attrs **
+rib_attrs_slot(struct rib *r)
+{
+	return &r->attrs;
+}
+
+const struct rib_attrs *
+rib_attrs_get(const struct rib *r)
+{
+	return r->attrs;
+}
+
+uint32_t
+rib_route_pfx(struct rib *r, unsigned peer, const struct vg_prefix *p)
+{
+	uint32_t id = pfx_find(r, p, 0);
+	if (id == UINT32_MAX || route_find(&r->pfx[id], peer) < 0)
+		return UINT32_MAX;
+	return id;
 }

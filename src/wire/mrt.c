@@ -25,6 +25,7 @@ enum phase {
 	PH_ANNOUNCE,    /* classic NLRI */
 	PH_MP_ANNOUNCE, /* MP_REACH_NLRI */
 	PH_RIB,         /* TABLE_DUMP_V2 RIB entries */
+	PH_EOR,         /* an End-of-RIB element is ready */
 };
 
 struct mrt_reader {
@@ -80,6 +81,7 @@ struct mrt_reader {
 	uint64_t rib_base; /* stream offset of the record body */
 	struct bgp_attrs rib_attrs;
 	struct vg_elem e;
+	int want_eor;       /* mrt_reader_set_eor */
 };
 
 #define READ_CHUNK (4u << 20)
@@ -1020,6 +1022,30 @@ start_update(struct mrt_reader *r, const uint8_t *body, size_t len,
 			                         : "UPDATE without NEXT_HOP");
 		}
 	}
+	/* (not in a message cut short by the recorder, which only looks
+	 * empty, nor in one the collector itself sent) */
+	if (r->want_eor && !cut && !(r->e.flags & VG_ELEM_F_LOCAL) &&
+	    r->upd.withdrawn.len == 0 && r->upd.nlri.len == 0 &&
+	    (a->all.len == 0 ||
+	     (a->present == (uint64_t)1 << BGP_ATTR_MP_UNREACH_NLRI &&
+	      a->mp_unreach.nlri.len == 0 && a->n_raw_total == 0 &&
+	      (a->mp_unreach.afi == VG_AFI_IP4 ||
+	       a->mp_unreach.afi == VG_AFI_IP6)))) {
+		/* RFC 4724 2: End-of-RIB */
+		struct vg_elem *e = &r->e;
+		e->type = VG_ELEM_EOR;
+		e->flags = 0;
+		e->attrs = NULL;
+		e->path = NULL;
+		e->nexthop.afi = 0;
+		memset(&e->prefix, 0, sizeof(e->prefix));
+		e->prefix.afi = (uint8_t)(a->all.len ? a->mp_unreach.afi
+		                                      : VG_AFI_IP4);
+		e->prefix.safi = (uint8_t)(a->all.len ? a->mp_unreach.safi
+		                                       : VG_SAFI_UNICAST);
+		r->phase = PH_EOR;
+		return;
+	}
 	set_nexthop_v4(&r->nh_classic, a);
 	if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI))
 		bgp_mp_nexthop(&r->nh_mp, &a->mp_reach);
@@ -1421,6 +1447,10 @@ mrt_reader_next_elem(struct mrt_reader *r, const struct vg_elem **out)
 				*out = &r->e;
 				return 1;
 			}
+		} else if (r->phase == PH_EOR) {
+			r->phase = PH_NONE;
+			*out = &r->e;
+			return 1;
 		} else if (r->phase != PH_NONE) {
 			if (step_update(r)) {
 				r->st.elems++;
@@ -1464,6 +1494,12 @@ mrt_reader_new(vg_stream *s, const char *name, mrt_problem_fn on_problem,
 		return NULL;
 	}
 	return r;
+}
+
+void
+mrt_reader_set_eor(struct mrt_reader *r, int on)
+{
+	r->want_eor = on;
 }
 
 void

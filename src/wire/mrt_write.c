@@ -725,3 +725,162 @@ mrt_rotor_close(struct mrt_rotor *r, char *err, size_t errlen)
 	free(r);
 	return rc;
 }
+
+/* ---- RIB entry attributes (RIS style) ---------------------------------- */
+
+/* Is the attribute at value V (type T, LEN bytes) the one the decoder
+ * kept in A?  A repeated or discarded attribute is not (RFC 7606 3(g)). */
+static int
+kept_known(const struct bgp_attrs *a, uint8_t fl, unsigned t,
+           const uint8_t *v, uint32_t len)
+{
+	if (t >= 64 || !BGP_HAS(a, t))
+		return 0;
+	switch (t) {
+	case BGP_ATTR_COMMUNITIES:
+		return v == a->communities.p;
+	case BGP_ATTR_CLUSTER_LIST:
+		return v == a->cluster_list.p;
+	case BGP_ATTR_EXT_COMMUNITIES:
+		return v == a->ext_communities.p;
+	case BGP_ATTR_LARGE_COMMUNITIES:
+		return v == a->large_communities.p;
+	/* compared by value: an earlier copy with the wrong flags was
+	 * discarded (RFC 7606 3(c)) and must not be taken for this one */
+	case BGP_ATTR_ORIGINATOR_ID:
+		return (fl & 0xc0) == BGP_ATTR_FLAG_OPTIONAL && len == 4 &&
+		       memcmp(v, a->originator_id, 4) == 0;
+	case BGP_ATTR_OTC:
+		return (fl & 0xc0) == (BGP_ATTR_FLAG_OPTIONAL |
+		                       BGP_ATTR_FLAG_TRANSITIVE) &&
+		       len == 4 && vg_load_be32(v) == a->otc;
+	}
+	return 0;
+}
+
+static int
+kept_unknown(const struct bgp_attrs *a, const uint8_t *v)
+{
+	for (unsigned i = 0; i < a->n_raw; i++)
+		if (a->raw[i].val.p == v)
+			return 1;
+	return 0;
+}
+
+int
+mrt_rib_attrs_encode(uint8_t *buf, size_t cap, const struct bgp_attrs *a,
+                     const struct bgp_path *path, unsigned afi)
+{
+	struct bgp_attr_set s;
+	uint8_t stack[2048], *raw = stack;
+	size_t rl = 0, rcap = sizeof(stack);
+	uint64_t done = 0;
+	unsigned flags = 0;
+	int n;
+
+	/* what is copied through is a subset of the received block */
+	if (a->all.len > sizeof(stack)) {
+		if ((raw = malloc(a->all.len)) == NULL)
+			return -1;
+		rcap = a->all.len;
+	}
+	memset(&s, 0, sizeof(s));
+	s.origin = BGP_HAS(a, BGP_ATTR_ORIGIN) ? a->origin : 2;
+	s.path = path;
+	for (struct vg_cursor c = {a->all.p, a->all.len}; c.len > 0;) {
+		uint8_t fl, t, l8;
+		uint16_t l;
+		struct vg_cursor v;
+		if (vg_cur_get_u8(&c, &fl) < 0 || vg_cur_get_u8(&c, &t) < 0)
+			break;
+		if (fl & BGP_ATTR_FLAG_EXTLEN) {
+			if (vg_cur_get_u16(&c, &l) < 0)
+				break;
+		} else {
+			if (vg_cur_get_u8(&c, &l8) < 0)
+				break;
+			l = l8;
+		}
+		if (vg_cur_sub(&c, l, &v) < 0)
+			break;
+		int keep;
+		if (t < 64 && (done >> t & 1))
+			continue;
+		switch (t) {
+		case BGP_ATTR_ORIGIN: case BGP_ATTR_AS_PATH:
+		case BGP_ATTR_NEXT_HOP: case BGP_ATTR_MED:
+		case BGP_ATTR_LOCAL_PREF: case BGP_ATTR_ATOMIC_AGGREGATE:
+		case BGP_ATTR_AGGREGATOR: case BGP_ATTR_MP_REACH_NLRI:
+		case BGP_ATTR_MP_UNREACH_NLRI: case BGP_ATTR_AS4_PATH:
+		case BGP_ATTR_AS4_AGGREGATOR:
+			keep = 0; /* from the decoded fields below, or dropped */
+			break;
+		case BGP_ATTR_COMMUNITIES: case BGP_ATTR_ORIGINATOR_ID:
+		case BGP_ATTR_CLUSTER_LIST: case BGP_ATTR_EXT_COMMUNITIES:
+		case BGP_ATTR_LARGE_COMMUNITIES: case BGP_ATTR_OTC:
+			keep = kept_known(a, fl, t, v.p, v.len);
+			break;
+		default:
+			/* RFC 4271 5: an unrecognised optional transitive
+			 * attribute is passed on; others are not */
+			keep = (fl & BGP_ATTR_FLAG_OPTIONAL) &&
+			       (fl & BGP_ATTR_FLAG_TRANSITIVE) &&
+			       kept_unknown(a, v.p);
+			break;
+		}
+		if (!keep)
+			continue;
+		if (t < 64)
+			done |= (uint64_t)1 << t;
+		n = bgp_attr_put(raw + rl, rcap - rl,
+		                 fl & (uint8_t)~BGP_ATTR_FLAG_EXTLEN, t, v.p, v.len);
+		if (n < 0)
+			break;
+		rl += (size_t)n;
+	}
+	if (BGP_HAS(a, BGP_ATTR_NEXT_HOP)) {
+		s.has |= BGP_SET_NEXTHOP4;
+		memcpy(s.nexthop4, a->nexthop, 4);
+	} else if (afi == VG_AFI_IP4 && BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI) &&
+	           a->mp_reach.nh_len == 4) {
+		s.has |= BGP_SET_NEXTHOP4;
+		memcpy(s.nexthop4, a->mp_reach.nh, 4);
+	}
+	if (BGP_HAS(a, BGP_ATTR_MED)) {
+		s.has |= BGP_SET_MED;
+		s.med = a->med;
+	}
+	if (BGP_HAS(a, BGP_ATTR_LOCAL_PREF)) {
+		s.has |= BGP_SET_LOCAL_PREF;
+		s.local_pref = a->local_pref;
+	}
+	if (BGP_HAS(a, BGP_ATTR_ATOMIC_AGGREGATE))
+		s.has |= BGP_SET_ATOMIC_AGGREGATE;
+	if (BGP_HAS(a, BGP_ATTR_AGGREGATOR)) {
+		s.has |= BGP_SET_AGGREGATOR;
+		s.aggregator_as = a->aggregator_as;
+		memcpy(s.aggregator_addr, a->aggregator_addr, 4);
+		/* RFC 6793 4.2.3 */
+		if (a->asn_size == 2 && a->aggregator_as == BGP_AS_TRANS &&
+		    BGP_HAS(a, BGP_ATTR_AS4_AGGREGATOR)) {
+			s.aggregator_as = a->as4_aggregator_as;
+			memcpy(s.aggregator_addr, a->as4_aggregator_addr, 4);
+		}
+	}
+	if (afi == VG_AFI_IP6) {
+		flags = BGP_ENC_MRT_MP;
+		s.has |= BGP_SET_NEXTHOP6;
+		s.nexthop6_len = 16;
+		if (BGP_HAS(a, BGP_ATTR_MP_REACH_NLRI) &&
+		    (a->mp_reach.nh_len == 16 || a->mp_reach.nh_len == 32)) {
+			s.nexthop6_len = a->mp_reach.nh_len;
+			memcpy(s.nexthop6, a->mp_reach.nh, a->mp_reach.nh_len);
+		}
+	}
+	s.raw = rl ? raw : NULL;
+	s.raw_len = (uint32_t)rl;
+	n = bgp_attrs_encode(buf, cap, &s, flags);
+	if (raw != stack)
+		free(raw);
+	return n;
+}
