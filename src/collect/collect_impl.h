@@ -81,7 +81,9 @@ struct cpeer {
 	int bmp;                  /* a BMP router's monitored peer */
 	uint16_t bmp_ap;          /* BMP: ADD-PATH per AFI/SAFI (bmp_ap_bit) */
 	uint32_t bmp_local_as;    /* BMP: the router's AS (Peer Up OPEN) */
-	int8_t bmp_view;          /* BMP: the Adj-RIB-In view taken: -1 none
+	int8_t bmp_view[2];       /* BMP: the Adj-RIB-In view taken for IPv4
+	                             and for IPv6 (routers configure the
+	                             monitoring per address family): -1 none
 	                             yet, 0 pre-policy, 1 post-policy */
 	uint64_t bmp_other_view;  /* route monitoring of the other view */
 	unsigned slot;

@@ -752,6 +752,13 @@ fail:
 
 /* ---- status file ------------------------------------------------------- */
 
+/* A BMP Adj-RIB-In view's name (cpeer.bmp_view). */
+static const char *
+bmp_view_name(int v)
+{
+	return v ? "post-policy" : "pre-policy";
+}
+
 static void
 write_status(struct daemon *d)
 {
@@ -790,10 +797,16 @@ write_status(struct daemon *d)
 		if (p->bmp) {
 			fputs(",\"router\":", f);
 			vg_json_str(f, p->router);
-			fprintf(f, ",\"view\":%s,\"other_view_updates\":%llu",
-			        p->bmp_view < 0   ? "null"
-			        : p->bmp_view ? "\"post-policy\""
-			                      : "\"pre-policy\"",
+			fputs(",\"view\":{", f);
+			for (int fam = 0; fam < 2; fam++)
+				fprintf(f, "%s\"%s\":%s%s%s", fam ? "," : "",
+				        fam ? "ipv6" : "ipv4",
+				        p->bmp_view[fam] < 0 ? "null" : "\"",
+				        p->bmp_view[fam] < 0
+				            ? ""
+				            : bmp_view_name(p->bmp_view[fam]),
+				        p->bmp_view[fam] < 0 ? "" : "\"");
+			fprintf(f, "},\"other_view_updates\":%llu",
 			        (unsigned long long)p->bmp_other_view);
 		}
 		fprintf(f, ",\"kind\":\"%s\",\"state\":\"%s\",\"stale\":%s,"
@@ -1047,26 +1060,39 @@ slots_add(struct daemon *d, struct cpeer *p)
 }
 
 /* The BMP peer (ROUTER, ADDR, ASN), created on first sight. */
-/* The view a BMP peer starts with: the configured one, or none until
- * its first route monitoring message (bmp-view first). */
-static int8_t
-bmp_view_default(const struct daemon *d)
+/* The views a BMP peer starts with: the configured one, or none until
+ * its first route monitoring message of each address family (bmp-view
+ * first). */
+static void
+bmp_view_reset(const struct daemon *d, struct cpeer *p)
 {
-	switch (d->cfg->bmp_view) {
-	case COLLECT_BMP_VIEW_PRE: return 0;
-	case COLLECT_BMP_VIEW_POST: return 1;
-	default: return -1;
-	}
+	int8_t v = d->cfg->bmp_view == COLLECT_BMP_VIEW_PRE    ? 0
+	           : d->cfg->bmp_view == COLLECT_BMP_VIEW_POST ? 1
+	                                                      : -1;
+	p->bmp_view[0] = p->bmp_view[1] = v;
 }
 
-/* Is M (Route Monitoring, Peer Up or Down) of the view P takes?  Loc-RIB
- * peers have one view (their L bit is not post-policy, RFC 9069 4.1). */
+/* Is route monitoring M, of address family FAM (0 IPv4, 1 IPv6), of the
+ * view P takes?  Loc-RIB peers have one view (their L bit is not
+ * post-policy, RFC 9069 4.1). */
 static int
-bmp_view_taken(const struct cpeer *p, const struct bmp_msg *m)
+bmp_view_taken(const struct cpeer *p, const struct bmp_msg *m, unsigned fam)
 {
-	if (m->peer.type == BMP_PEER_LOC_RIB || p->bmp_view < 0)
+	if (m->peer.type == BMP_PEER_LOC_RIB || p->bmp_view[fam] < 0)
 		return 1;
-	return p->bmp_view == ((m->peer.flags & BMP_PEER_F_L) != 0);
+	return p->bmp_view[fam] == ((m->peer.flags & BMP_PEER_F_L) != 0);
+}
+
+/* Is Peer Up or Down M of a view P takes for some address family (or has
+ * P taken none yet)? */
+static int
+bmp_view_state_taken(const struct cpeer *p, const struct bmp_msg *m)
+{
+	int l = (m->peer.flags & BMP_PEER_F_L) != 0;
+	if (m->peer.type == BMP_PEER_LOC_RIB ||
+	    (p->bmp_view[0] < 0 && p->bmp_view[1] < 0))
+		return 1;
+	return p->bmp_view[0] == l || p->bmp_view[1] == l;
 }
 
 static struct cpeer *
@@ -1095,7 +1121,7 @@ bmp_peer(struct daemon *d, const char *router, const struct vg_addr *addr,
 		return NULL;
 	p->bmp = 1;
 	p->bmp_local_as = d->cfg->local_as; /* until a Peer Up tells */
-	p->bmp_view = bmp_view_default(d);
+	bmp_view_reset(d, p);
 	snprintf(p->router, sizeof(p->router), "%s", router);
 	/* the contract's NAME/ROUTER, within the routing state's 31 bytes */
 	if ((size_t)snprintf(p->coll, sizeof(p->coll), "%s/%s",
@@ -1195,17 +1221,21 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
 	struct cpeer *p = bmp_peer(d, router, &m->peer.addr, m->peer.asn);
 	if (p == NULL)
 		return;
-	if (!bmp_view_taken(p, m)) {
+	unsigned afi, safi;
+	update_afi(m->bgp.p, m->bgp.len, &afi, &safi);
+	unsigned fam = afi == VG_AFI_IP6;
+	if (!bmp_view_taken(p, m, fam)) {
 		/* the peer's other Adj-RIB-In view: counted, not used */
 		p->bmp_other_view++;
 		return;
 	}
-	if (p->bmp_view < 0 && !locrib) {
+	if (p->bmp_view[fam] < 0 && !locrib) {
 		char a[VG_ADDR_STRLEN];
-		p->bmp_view = (m->peer.flags & BMP_PEER_F_L) != 0;
+		p->bmp_view[fam] = (m->peer.flags & BMP_PEER_F_L) != 0;
 		clog_printf("router=%s peer=%s as=%u kind=bmp event=bmp-view "
-		            "view=%s", router, vg_addr_str(&p->cfg.addr, a),
-		            p->cfg.asn, p->bmp_view ? "post-policy" : "pre-policy");
+		            "family=%s view=%s", router,
+		            vg_addr_str(&p->cfg.addr, a), p->cfg.asn,
+		            fam ? "ipv6" : "ipv4", bmp_view_name(p->bmp_view[fam]));
 	}
 	p->msgs_in++;
 	p->updates++;
@@ -1216,8 +1246,6 @@ bmp_on_msg(void *ctx, const char *router, const struct bmp_msg *m,
 	 * the AS_PATH is 2-byte (RFC 7854 4.2; never for Loc-RIB, RFC 9069
 	 * 4.1); RFC 8050 _ADDPATH where the peer's Peer Up negotiated
 	 * ADD-PATH for the UPDATE's AFI/SAFI. */
-	unsigned afi, safi;
-	update_afi(m->bgp.p, m->bgp.len, &afi, &safi);
 	unsigned fl = (!locrib && (m->peer.flags & BMP_PEER_F_A)) ? REC_AS2 : 0;
 	if (p->bmp_ap & bmp_ap_bit(afi, safi))
 		fl |= REC_ADDPATH;
@@ -1247,7 +1275,7 @@ bmp_on_peer(void *ctx, const char *router, const struct bmp_peer_info *pi,
 	struct cpeer *p = bmp_peer(d, router, &pi->hdr.addr, pi->asn);
 	if (p == NULL)
 		return;
-	if (pi->msg && !bmp_view_taken(p, pi->msg)) {
+	if (pi->msg && !bmp_view_state_taken(p, pi->msg)) {
 		/* the Peer Up or Down of a view not taken says nothing of the
 		 * one that feeds the state (a router may stop monitoring the
 		 * post-policy view of a peer whose session stays up) */
@@ -1255,7 +1283,7 @@ bmp_on_peer(void *ctx, const char *router, const struct bmp_peer_info *pi,
 		            "view=%s note=\"view not taken, ignored\"", router,
 		            vg_addr_str(&p->cfg.addr, a), p->cfg.asn,
 		            up ? "bmp-peer-up" : "bmp-peer-down",
-		            p->bmp_view ? "pre-policy" : "post-policy");
+		            bmp_view_name((pi->hdr.flags & BMP_PEER_F_L) != 0));
 		return;
 	}
 	unsigned from = up ? VG_STATE_IDLE : VG_STATE_ESTABLISHED;
@@ -1311,7 +1339,7 @@ bmp_on_router(void *ctx, const char *router, int up,
 	for (unsigned i = 0; i < d->nslots; i++) {
 		struct cpeer *p = d->slots[i];
 		if (p->bmp && strcmp(p->router, router) == 0)
-			p->bmp_view = bmp_view_default(d); /* chosen anew */
+			bmp_view_reset(d, p); /* chosen anew */
 		if (p->bmp && strcmp(p->router, router) == 0 &&
 		    p->state == VG_STATE_ESTABLISHED) {
 			p->state = VG_STATE_IDLE;

@@ -6,6 +6,8 @@
 # pre-policy view does not carry).  One view per monitored peer feeds the
 # routing state and the archive; the other is counted in the status file
 # ("other_view_updates") and its Peer Up/Down are logged and ignored.
+# The view is chosen per address family (FRR configures BMP monitoring
+# per AFI: IPv4 pre-policy and IPv6 post-policy is a real setup).
 # Checked for `bmp-view first` (the default: the view of the peer's first
 # route monitoring message), `pre-policy` and `post-policy`, in the status
 # file, the log and the archive (`vigil dump -m` and `bgpdump -m`); and a
@@ -64,10 +66,27 @@ def rm(addr, asn, flags, path, *pfx):
     nlri = b"".join(bytes([16, 10, p]) for p in pfx)
     return bmp(0, peer_hdr(addr, asn, flags) + update(path, nlri))
 
+def rm6(addr, asn, flags, path, p3):
+    # 2001:db8:P3::/48 in MP_REACH_NLRI, next hop 2001:db8::1
+    seg = struct.pack("!BB", 2, len(path)) + b"".join(struct.pack("!I", a) for a in path)
+    mp = (struct.pack("!HBB", 2, 1, 16) + socket.inet_pton(socket.AF_INET6, "2001:db8::1") +
+          b"\0" + bytes([48]) + socket.inet_pton(socket.AF_INET6, "2001:db8:%x::" % p3)[:6])
+    attrs = (attr(1, b"\0") + attr(2, seg) +
+             struct.pack("!BBB", 0x80, 14, len(mp)) + mp)
+    msg = bgp(2, struct.pack("!H", 0) + struct.pack("!H", len(attrs)) + attrs)
+    return bmp(0, peer_hdr(addr, asn, flags) + msg)
+
 L = 0x40
-A, B = ("10.8.8.1", 65101), ("10.8.8.2", 65102)
+A, B, C = ("10.8.8.1", 65101), ("10.8.8.2", 65102), ("10.8.8.3", 65103)
 out = bmp(4, struct.pack("!HH", 2, 4) + b"test")
 out += peer_up(*A, 0) + peer_up(*A, L) + peer_up(*B, 0) + peer_up(*B, L)
+# C: monitored per address family, as FRR's `bmp monitor ipv4 unicast
+# pre-policy` + `bmp monitor ipv6 unicast post-policy` does
+out += peer_up(*C, 0) + peer_up(*C, L)
+out += rm(*C, 0, [65103, 65301], 71)
+out += rm6(*C, L, [65103, 65103, 65301], 0x71)
+out += rm(*C, L, [65103, 65103, 65301], 71, 72)
+out += rm6(*C, 0, [65103, 65302], 0x72)
 out += rm(*A, 0, [65101, 65201], 81)
 out += rm(*A, L, [65101, 65101, 65201], 81, 82)
 out += rm(*A, 0, [65101, 65203], 83)
@@ -119,7 +138,7 @@ run() {
 	echo $? >"$W/rc"
 	CPID=""
 	"$VIGIL" dump -m "$W"/arc/*/updates.*.gz >"$W/vd" 2>/dev/null
-	bgpdump -m "$W"/arc/*/updates.*.gz >"$W/bd" 2>/dev/null
+	for f in "$W"/arc/*/updates.*.gz; do bgpdump -m "$f"; done >"$W/bd" 2>/dev/null # one file per run
 }
 
 # peer ADDR FIELD: a field of the BMP peer ADDR in the status snapshot
@@ -128,7 +147,13 @@ peer() {
 import json, sys
 s = json.load(open(sys.argv[1]))
 p = [p for p in s["peers"] if p["addr"] == sys.argv[2] and p.get("router") == "127.0.0.8"]
-print(json.dumps(p[0].get(sys.argv[3])) if len(p) == 1 else "missing")' "$1" "$2" "$3"
+f = sys.argv[3]
+if len(p) != 1:
+    print("missing")
+elif f in ("ipv4", "ipv6"):
+    print(json.dumps(p[0]["view"][f]))
+else:
+    print(json.dumps(p[0].get(f)))' "$1" "$2" "$3"
 }
 
 # check VIEW A_VIEW A_ROUTES A_OTHER B_VIEW B_ROUTES B_OTHER PATHS...:
@@ -136,11 +161,13 @@ print(json.dumps(p[0].get(sys.argv[3])) if len(p) == 1 else "missing")' "$1" "$2
 check() {
 	local v=$1 W=$T/$1
 	[ "$(cat "$W/rc")" = 0 ] && ok "${v}_clean_exit" || bad "${v}_clean_exit" "$(cat "$W/stderr")"
-	local got="$(peer "$W/st.json" 10.8.8.1 view) $(peer "$W/st.json" 10.8.8.1 routes_v4) $(peer "$W/st.json" 10.8.8.1 other_view_updates)"
+	local got="$(peer "$W/st.json" 10.8.8.1 ipv4) $(peer "$W/st.json" 10.8.8.1 routes_v4) $(peer "$W/st.json" 10.8.8.1 other_view_updates)"
 	[ "$got" = "$2 $3 $4" ] && ok "${v}_peer_a" || bad "${v}_peer_a" "view routes other: $got, want $2 $3 $4"
-	got="$(peer "$W/st.json" 10.8.8.2 view) $(peer "$W/st.json" 10.8.8.2 routes_v4) $(peer "$W/st.json" 10.8.8.2 other_view_updates)"
+	got="$(peer "$W/st.json" 10.8.8.2 ipv4) $(peer "$W/st.json" 10.8.8.2 routes_v4) $(peer "$W/st.json" 10.8.8.2 other_view_updates)"
 	[ "$got" = "$5 $6 $7" ] && ok "${v}_peer_b" || bad "${v}_peer_b" "view routes other: $got, want $5 $6 $7"
-	shift 7
+	got="$(peer "$W/st.json" 10.8.8.3 ipv4) $(peer "$W/st.json" 10.8.8.3 ipv6) $(peer "$W/st.json" 10.8.8.3 routes_v4) $(peer "$W/st.json" 10.8.8.3 routes_v6) $(peer "$W/st.json" 10.8.8.3 other_view_updates)"
+	[ "$got" = "$8" ] && ok "${v}_peer_per_family" || bad "${v}_peer_per_family" "view4 view6 routes4 routes6 other: $got, want $8"
+	shift 8
 	awk -F'|' '$3 == "A" {print $6 "|" $7}' "$W/vd" | sort >"$W/ann"
 	printf '%s\n' "$@" | sort >"$W/want"
 	cmp -s "$W/ann" "$W/want" && ok "${v}_archive_one_view" ||
@@ -150,11 +177,13 @@ check() {
 
 run none
 W=$T/none
-check none '"pre-policy"' 2 1 '"post-policy"' 2 1 \
+check none '"pre-policy"' 2 1 '"post-policy"' 2 1 '"pre-policy" "post-policy" 1 1 2' \
+	"10.71.0.0/16|65103 65301" "2001:db8:71::/48|65103 65103 65301" \
 	"10.81.0.0/16|65101 65201" "10.83.0.0/16|65101 65203" \
 	"10.91.0.0/16|65102 65102 65202" "10.92.0.0/16|65102 65102 65202"
-grep -q 'router=127.0.0.8 peer=10.8.8.1 as=65101 kind=bmp event=bmp-view view=pre-policy' "$W/log" &&
-	grep -q 'router=127.0.0.8 peer=10.8.8.2 as=65102 kind=bmp event=bmp-view view=post-policy' "$W/log" &&
+grep -q 'router=127.0.0.8 peer=10.8.8.1 as=65101 kind=bmp event=bmp-view family=ipv4 view=pre-policy' "$W/log" &&
+	grep -q 'router=127.0.0.8 peer=10.8.8.2 as=65102 kind=bmp event=bmp-view family=ipv4 view=post-policy' "$W/log" &&
+	grep -q 'router=127.0.0.8 peer=10.8.8.3 as=65103 kind=bmp event=bmp-view family=ipv6 view=post-policy' "$W/log" &&
 	ok first_view_logged || bad first_view_logged
 grep -q 'peer=10.8.8.1 as=65101 kind=bmp event=bmp-peer-down view=post-policy note="view not taken, ignored"' "$W/log" &&
 	ok other_view_down_ignored || bad other_view_down_ignored
@@ -162,11 +191,13 @@ grep -q 'peer=10.8.8.1 as=65101 kind=bmp event=bmp-peer-down view=post-policy no
 	bad other_view_down_keeps_peer_up "$(peer "$W/st.json" 10.8.8.1 state)"
 
 run pre-policy
-check pre-policy '"pre-policy"' 2 1 '"pre-policy"' 1 1 \
+check pre-policy '"pre-policy"' 2 1 '"pre-policy"' 1 1 '"pre-policy" "pre-policy" 1 1 2' \
+	"10.71.0.0/16|65103 65301" "2001:db8:72::/48|65103 65302" \
 	"10.81.0.0/16|65101 65201" "10.83.0.0/16|65101 65203" "10.91.0.0/16|65102 65202"
 
 run post-policy
-check post-policy '"post-policy"' 2 2 '"post-policy"' 2 1 \
+check post-policy '"post-policy"' 2 2 '"post-policy"' 2 1 '"post-policy" "post-policy" 2 1 2' \
+	"10.71.0.0/16|65103 65103 65301" "10.72.0.0/16|65103 65103 65301" "2001:db8:71::/48|65103 65103 65301" \
 	"10.81.0.0/16|65101 65101 65201" "10.82.0.0/16|65101 65101 65201" \
 	"10.91.0.0/16|65102 65102 65202" "10.92.0.0/16|65102 65102 65202"
 # the post-policy Peer Down of 10.8.8.1 is the taken view's: it goes down
