@@ -336,6 +336,27 @@ resync(struct mrt_reader *r, const char *why)
 	problem(r, 0, start, VG_ERR_MALFORMED, VG_ACT_SKIP_BYTES, 0, msg);
 }
 
+/* The AS number size of a BGP4MP(_ET) MESSAGE subtype: 2, 4, or 0 for the
+ * others. */
+static unsigned
+bgp4mp_msg_as_size(unsigned sub)
+{
+	switch (sub) {
+	case MRT_BGP4MP_MESSAGE:
+	case MRT_BGP4MP_MESSAGE_LOCAL:
+	case MRT_BGP4MP_MESSAGE_ADDPATH:
+	case MRT_BGP4MP_MESSAGE_LOCAL_ADDPATH:
+		return 2;
+	case MRT_BGP4MP_MESSAGE_AS4:
+	case MRT_BGP4MP_MESSAGE_AS4_LOCAL:
+	case MRT_BGP4MP_MESSAGE_AS4_ADDPATH:
+	case MRT_BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
 /* For a BGP4MP message record: the length the embedded BGP message says
  * the record has, or 0 if it cannot be told. */
 static uint32_t
@@ -345,22 +366,8 @@ bgp4mp_natural_len(const uint8_t *b, uint32_t len, unsigned sub)
 	uint32_t off;
 	uint16_t afi;
 
-	switch (sub) {
-	case MRT_BGP4MP_MESSAGE:
-	case MRT_BGP4MP_MESSAGE_LOCAL:
-	case MRT_BGP4MP_MESSAGE_ADDPATH:
-	case MRT_BGP4MP_MESSAGE_LOCAL_ADDPATH:
-		asz = 2;
-		break;
-	case MRT_BGP4MP_MESSAGE_AS4:
-	case MRT_BGP4MP_MESSAGE_AS4_LOCAL:
-	case MRT_BGP4MP_MESSAGE_AS4_ADDPATH:
-	case MRT_BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH:
-		asz = 4;
-		break;
-	default:
+	if ((asz = bgp4mp_msg_as_size(sub)) == 0)
 		return 0;
-	}
 	off = 2 * asz + 2;
 	if (len < off + 2)
 		return 0;
@@ -1556,25 +1563,11 @@ mrt_record_changes_state(const struct mrt_record *rec)
 		return rec->subtype == MRT_PEER_INDEX_TABLE;
 	if (rec->type != MRT_BGP4MP && rec->type != MRT_BGP4MP_ET)
 		return 0;
-	switch (rec->subtype) {
-	case MRT_BGP4MP_STATE_CHANGE:
-	case MRT_BGP4MP_STATE_CHANGE_AS4:
+	if (rec->subtype == MRT_BGP4MP_STATE_CHANGE ||
+	    rec->subtype == MRT_BGP4MP_STATE_CHANGE_AS4)
 		return 1; /* may end a session's ADD-PATH */
-	case MRT_BGP4MP_MESSAGE:
-	case MRT_BGP4MP_MESSAGE_LOCAL:
-	case MRT_BGP4MP_MESSAGE_ADDPATH:
-	case MRT_BGP4MP_MESSAGE_LOCAL_ADDPATH:
-		asz = 2;
-		break;
-	case MRT_BGP4MP_MESSAGE_AS4:
-	case MRT_BGP4MP_MESSAGE_AS4_LOCAL:
-	case MRT_BGP4MP_MESSAGE_AS4_ADDPATH:
-	case MRT_BGP4MP_MESSAGE_AS4_LOCAL_ADDPATH:
-		asz = 4;
-		break;
-	default:
+	if ((asz = bgp4mp_msg_as_size(rec->subtype)) == 0)
 		return 0;
-	}
 	/* an OPEN may start a session with ADD-PATH; a message too short
 	 * to say is not decoded as one either */
 	off = 2 * asz + 2;
