@@ -39,45 +39,8 @@ cat >"$T/gen.py" <<'EOF'
 # A made-up router's BMP stream: a 2-byte-AS peer (A flag) and a 4-byte
 # ADD-PATH peer, each up, an UPDATE (and for one a withdrawal), then down.
 import socket, struct, sys, time
-
-def bmp(t, body):
-    return struct.pack("!BIB", 3, 6 + len(body), t) + body
-
-def peer_hdr(addr, asn, flags=0):
-    a = b"\0" * 12 + socket.inet_aton(addr)
-    return struct.pack("!BB8s16sI4sII", 0, flags, b"\0" * 8, a, asn,
-                       socket.inet_aton(addr), int(time.time()), 0)
-
-def bgp(t, body):
-    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), t) + body
-
-def cap(code, val):
-    return struct.pack("!BB", code, len(val)) + val
-
-def open_msg(my_as, bgp_id, caps):
-    c = b"".join(caps)
-    prm = struct.pack("!BB", 2, len(c)) + c
-    return bgp(1, struct.pack("!BHH4sB", 4, my_as, 180,
-                              socket.inet_aton(bgp_id), len(prm)) + prm)
-
-MP4 = cap(1, struct.pack("!HBB", 1, 0, 1))
-def AS4(n): return cap(65, struct.pack("!I", n))
-def ADDPATH(mode): return cap(69, struct.pack("!HBB", 1, 1, mode))
-
-def peer_up(addr, asn, flags, sent, rcvd):
-    local = b"\0" * 12 + socket.inet_aton("192.0.2.250")
-    return bmp(3, peer_hdr(addr, asn, flags) + local +
-               struct.pack("!HH", 33000, 179) + sent + rcvd)
-
-def attr(t, v):
-    return struct.pack("!BBB", 0x40, t, len(v)) + v
-
-def update(path, as_size, nlri, withdrawn=b""):
-    fmt = "!H" if as_size == 2 else "!I"
-    seg = struct.pack("!BB", 2, len(path)) + b"".join(struct.pack(fmt, a) for a in path)
-    attrs = attr(1, b"\0") + attr(2, seg) + attr(3, socket.inet_aton("192.0.2.1")) if nlri else b""
-    return bgp(2, struct.pack("!H", len(withdrawn)) + withdrawn +
-               struct.pack("!H", len(attrs)) + attrs + nlri)
+sys.path.insert(0, "tests/regress/lib")
+from bmp_gen import bmp, peer_hdr, open_msg, MP4, AS4, ADDPATH, peer_up, update
 
 A = 0x20
 out = bmp(4, struct.pack("!HH", 2, 4) + b"test")

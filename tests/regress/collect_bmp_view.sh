@@ -26,45 +26,19 @@ cat >"$T/gen.py" <<'EOF'
 # 10.8.8.2 (AS 65102) post-policy first; both views of both, then a
 # post-policy Peer Down of 10.8.8.1 while its session stays up.  The
 # connection stays open until the status file has been read.
-import socket, struct, sys, time
-
-def bmp(t, body):
-    return struct.pack("!BIB", 3, 6 + len(body), t) + body
-
-def peer_hdr(addr, asn, flags=0):
-    a = b"\0" * 12 + socket.inet_aton(addr)
-    return struct.pack("!BB8s16sI4sII", 0, flags, b"\0" * 8, a, asn,
-                       socket.inet_aton(addr), int(time.time()), 0)
-
-def bgp(t, body):
-    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), t) + body
-
-def cap(code, val):
-    return struct.pack("!BB", code, len(val)) + val
-
-def open_msg(my_as, bgp_id):
-    c = cap(1, struct.pack("!HBB", 1, 0, 1)) + cap(65, struct.pack("!I", my_as))
-    prm = struct.pack("!BB", 2, len(c)) + c
-    return bgp(1, struct.pack("!BHH4sB", 4, my_as, 180,
-                              socket.inet_aton(bgp_id), len(prm)) + prm)
+import socket, struct, sys
+sys.path.insert(0, "tests/regress/lib")
+from bmp_gen import bmp, peer_hdr, bgp, open_msg, MP4, AS4, attr, update
+import bmp_gen
 
 def peer_up(addr, asn, flags):
-    local = b"\0" * 12 + socket.inet_aton("192.0.2.250")
-    return bmp(3, peer_hdr(addr, asn, flags) + local +
-               struct.pack("!HH", 33000, 179) +
-               open_msg(65010, "192.0.2.250") + open_msg(asn, addr))
-
-def attr(t, v):
-    return struct.pack("!BBB", 0x40, t, len(v)) + v
-
-def update(path, nlri):
-    seg = struct.pack("!BB", 2, len(path)) + b"".join(struct.pack("!I", a) for a in path)
-    attrs = attr(1, b"\0") + attr(2, seg) + attr(3, socket.inet_aton("192.0.2.1"))
-    return bgp(2, struct.pack("!H", 0) + struct.pack("!H", len(attrs)) + attrs + nlri)
+    return bmp_gen.peer_up(addr, asn, flags,
+                           open_msg(65010, "192.0.2.250", [MP4, AS4(65010)]),
+                           open_msg(asn, addr, [MP4, AS4(asn)]))
 
 def rm(addr, asn, flags, path, *pfx):
     nlri = b"".join(bytes([16, 10, p]) for p in pfx)
-    return bmp(0, peer_hdr(addr, asn, flags) + update(path, nlri))
+    return bmp(0, peer_hdr(addr, asn, flags) + update(path, 4, nlri))
 
 def rm6(addr, asn, flags, path, p3):
     # 2001:db8:P3::/48 in MP_REACH_NLRI, next hop 2001:db8::1
