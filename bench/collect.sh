@@ -32,6 +32,7 @@
 set -u
 cd "$(dirname "$0")/.."
 DATA=${VIGIL_DATA:-$(cd .. && pwd)/shared/data}
+. tests/regress/lib/routers.sh # gobgp_speaker_toml
 OUT=bench/out
 mkdir -p "$OUT"
 what=${1:-all}
@@ -164,27 +165,8 @@ bench_gobgp() {
 	start_collector "$P"
 	local gp="" api=15070
 	for n in 6 7; do
-		cat >"$T/speaker$n.toml" <<EOF
-[global.config]
-  as = 6500$n
-  router-id = "127.0.0.$n"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 65000
-  [neighbors.transport.config]
-    local-address = "127.0.0.$n"
-    remote-port = $P
-  [neighbors.timers.config]
-    connect-retry = 2
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOF
+		gobgp_speaker_toml "127.0.0.$n" "6500$n" 127.0.0.1 65000 "$P" 2 \
+			>"$T/speaker$n.toml"
 		gobgpd -f "$T/speaker$n.toml" -p --api-hosts 127.0.0.1:$((api + n)) --pprof-disable \
 			>"$T/gobgpd$n.log" 2>&1 &
 		gp="$gp $!"

@@ -256,24 +256,31 @@ exa_enable() { :; }   # ExaBGP reconnects by itself
 
 ## GoBGP -------------------------------------------------------------------
 gobgp_ctl() { gobgp -p "$GOBGP_API" "$@"; }
-gobgp_start() {
-	local d=$T/gobgp
-	mkdir -p "$d"
-	GOBGP_API=$(free_port)
-	cat >"$d/gobgpd.toml" <<EOF
+# gobgpd's configuration for a speaker that only connects (port -1):
+# ADDR (router id and local address) and AS, to NEIGHBOR AS PEER_AS on
+# PORT, reconnecting every RETRY seconds, IPv4 and IPv6 unicast; with
+# SEND_MAX, ADD-PATH send of up to that many paths.  Also used by
+# once/bmp_gobgp.sh, once/collect_frr_bmp.sh and bench/collect.sh.
+gobgp_speaker_toml() { # ADDR AS NEIGHBOR PEER_AS PORT RETRY [SEND_MAX]
+	cat <<EOF
 [global.config]
-  as = 65006
-  router-id = "127.0.0.6"
+  as = $2
+  router-id = "$1"
   port = -1
 [[neighbors]]
   [neighbors.config]
-    neighbor-address = "$CADDR"
-    peer-as = 65000
+    neighbor-address = "$3"
+    peer-as = $4
   [neighbors.transport.config]
-    local-address = "127.0.0.6"
-    remote-port = $CPORT
+    local-address = "$1"
+    remote-port = $5
   [neighbors.timers.config]
-    connect-retry = 2
+    connect-retry = $6
+EOF
+	if [ -n "${7:-}" ]; then
+		printf '  [neighbors.add-paths.config]\n    send-max = %s\n' "$7"
+	fi
+	cat <<EOF
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
@@ -281,6 +288,12 @@ gobgp_start() {
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
 EOF
+}
+gobgp_start() {
+	local d=$T/gobgp
+	mkdir -p "$d"
+	GOBGP_API=$(free_port)
+	gobgp_speaker_toml 127.0.0.6 65006 "$CADDR" 65000 "$CPORT" 2 >"$d/gobgpd.toml"
 	gobgpd -f "$d/gobgpd.toml" -p --api-hosts "127.0.0.1:$GOBGP_API" --pprof-disable >"$d/gobgpd.log" 2>&1 &
 	addpid gobgp $!
 }

@@ -26,6 +26,7 @@ if ! command -v gobgpd >/dev/null || ! command -v gobgp >/dev/null; then
 	echo "FAIL bmp_gobgp: gobgpd/gobgp not installed (apt-get install gobgpd)"
 	exit 1
 fi
+. "$(dirname "$0")/../lib/routers.sh" # gobgp_speaker_toml
 free_ports() {
 	python3 -c '
 import socket
@@ -94,29 +95,7 @@ cat >"$T/router.toml" <<EOT
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
 EOT
-cat >"$T/speaker.toml" <<EOT
-[global.config]
-  as = 65006
-  router-id = "127.0.0.6"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 65000
-  [neighbors.transport.config]
-    local-address = "127.0.0.6"
-    remote-port = $BGP_PORT
-  [neighbors.timers.config]
-    connect-retry = 2
-  [neighbors.add-paths.config]
-    send-max = 4
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOT
+gobgp_speaker_toml 127.0.0.6 65006 127.0.0.1 65000 "$BGP_PORT" 2 4 >"$T/speaker.toml"
 gobgpd -f "$T/router.toml" -p --api-hosts "127.0.0.1:$API_R" --pprof-disable \
     >"$T/router.log" 2>&1 &
 rpid=$!

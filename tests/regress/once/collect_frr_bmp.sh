@@ -159,27 +159,7 @@ fi
 # the speaker: GoBGP, connecting to FRR
 GOBGP_API=$(free_port)
 mkdir -p "$T/gobgp"
-cat >"$T/gobgp/gobgpd.toml" <<EOF
-[global.config]
-  as = 65006
-  router-id = "$SPK"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$RTR"
-    peer-as = 65003
-  [neighbors.transport.config]
-    local-address = "$SPK"
-    remote-port = $FPORT
-  [neighbors.timers.config]
-    connect-retry = 1
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOF
+gobgp_speaker_toml "$SPK" 65006 "$RTR" 65003 "$FPORT" 1 >"$T/gobgp/gobgpd.toml"
 gobgpd -f "$T/gobgp/gobgpd.toml" -p --api-hosts "127.0.0.1:$GOBGP_API" --pprof-disable \
 	>"$T/gobgp/gobgpd.log" 2>&1 &
 SPID=$!
