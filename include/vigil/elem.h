@@ -52,6 +52,8 @@ struct vg_elem {
 	uint8_t type;  /* enum vg_elem_type */
 	uint8_t flags; /* VG_ELEM_F_* */
 	uint16_t old_state, new_state; /* VG_ELEM_STATE */
+	uint16_t rib_more;   /* RIB: entries of the same record (the same
+	                        prefix) still to come, a sizing hint; else 0 */
 	uint32_t time_sec;
 	uint32_t time_usec;  /* 0 unless the source has microseconds */
 	uint32_t originated; /* RIB: when the route was learned, else 0 */

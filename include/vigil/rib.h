@@ -75,6 +75,8 @@ struct rib_peer {
 	uint8_t full_v4, full_v6;
 	uint8_t in_dump;    /* routes being refreshed by a RIB dump */
 	uint32_t n_v4, n_v6;   /* routes held */
+	uint32_t n_cur;        /* of those, routes of the current gen (when
+	                          it is n_v4 + n_v6, none is unconfirmed) */
 	uint32_t up_since;     /* when the session came up (for the grace) */
 	uint32_t last_change;
 	int stale_pending;     /* unconfirmed routes may remain */
@@ -181,6 +183,11 @@ uint32_t rib_path_capacity(const struct rib *r);
  * reused), so side tables keyed by id can tell stale entries; 0 if PATH
  * is not a live path. */
 uint32_t rib_path_serial(const struct rib *r, uint32_t path);
+/* Have FN(CTX, PATH) called for each path id as it is freed (before the id
+ * can go to a new path), so side tables keyed by id can forget it without
+ * asking rib_path_serial on every read. */
+void rib_on_path_free(struct rib *r, void (*fn)(void *ctx, uint32_t path),
+                      void *ctx);
 
 /* Does the route come from a peer that is up and full-feed for AFI? */
 int rib_route_counts(const struct rib *r, const struct rib_route *rt,

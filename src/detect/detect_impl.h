@@ -99,12 +99,15 @@ struct opfx {
 /* Per interned path: its upstream for one country, and the entity ids of
  * its origin and of that upstream (so an element costs no hash lookup). */
 struct path_up {
-	geo_cc cc;
+	geo_cc cc;        /* the country UP is for; PUP_NO_CC none yet */
 	uint32_t up;
-	uint32_t gen;
-	uint32_t org_ent; /* +1; 0 = not looked up */
+	uint32_t org_ent; /* +1; 0 = not looked up; PUP_NONE: no origin */
 	uint32_t up_ent;  /* +1; 0 = not looked up */
 };
+/* An entry is zeroed when its path is freed (rib_on_path_free): zero is
+ * "nothing known", so these mark what is known to be absent. */
+#define PUP_NO_CC 0xffff
+#define PUP_NONE UINT32_MAX
 
 /* Merge: one partial's last word on a prefix (VGP_PFX). */
 struct mpart {

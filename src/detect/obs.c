@@ -257,6 +257,31 @@ opfx_get(struct obs *ob, uint32_t id)
 	return o;
 }
 
+static uint32_t path_org_ent(struct obs *ob, uint32_t path);
+
+/* The cache entry of PATH, NULL if it cannot be had (out of memory). */
+static struct path_up *
+pup_get(struct obs *ob, uint32_t path)
+{
+	if (path >= ob->cap_pup) {
+		uint32_t need = rib_path_capacity(ob->rib) + 1;
+		if (need <= path)
+			need = path + 1;
+		if (vg_grow((void **)&ob->pup, &ob->cap_pup, need, sizeof(*ob->pup)) < 0)
+			return NULL;
+	}
+	return &ob->pup[path];
+}
+
+/* rib_on_path_free: the id may go to a new path; forget what it was. */
+static void
+pup_forget(void *ctx, uint32_t path)
+{
+	struct obs *ob = ctx;
+	if (path < ob->cap_pup)
+		memset(&ob->pup[path], 0, sizeof(ob->pup[path]));
+}
+
 /*
  * The upstream of PATH for country CC: walking from the origin towards the
  * collector, the first AS registered outside CC.  0 when every AS on the
@@ -273,18 +298,12 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 
 	if (path == 0 || ob->geo == NULL)
 		return 0;
-	if (path >= ob->cap_pup) {
-		uint32_t need = rib_path_capacity(ob->rib) + 1;
-		if (vg_grow((void **)&ob->pup, &ob->cap_pup, need, sizeof(*ob->pup)) < 0)
-			return 0;
-	}
-	struct path_up *pu = &ob->pup[path];
-	uint32_t serial = rib_path_serial(ob->rib, path);
-	if (pu->cc == cc && pu->gen == serial)
+	/* the entry is set up (org_ent not 0) by path_org_ent */
+	path_org_ent(ob, path);
+	struct path_up *pu = path < ob->cap_pup && ob->pup[path].org_ent
+	                         ? &ob->pup[path] : NULL;
+	if (pu && pu->cc == cc)
 		return pu->up;
-	if (pu->gen != serial)
-		pu->org_ent = 0;
-	pu->up_ent = 0;
 	asn = rib_path_asns(ob->rib, path, &n);
 	uint32_t up = 0;
 	for (uint32_t i = n; i-- > 1;) {
@@ -294,9 +313,11 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 			break;
 		}
 	}
-	pu->cc = cc;
-	pu->up = up;
-	pu->gen = serial;
+	if (pu) {
+		pu->cc = cc;
+		pu->up = up;
+		pu->up_ent = 0;
+	}
 	return up;
 }
 
@@ -304,29 +325,25 @@ obs_path_upstream(struct obs *ob, uint32_t path, geo_cc cc)
 static uint32_t
 path_org_ent(struct obs *ob, uint32_t path)
 {
-	uint32_t origin = rib_path_origin(ob->rib, path);
-	if (!origin || !ob->o.asn_entities)
+	struct path_up *pu = path < ob->cap_pup ? &ob->pup[path] : NULL;
+	if (pu && pu->org_ent)
+		return pu->org_ent == PUP_NONE ? UINT32_MAX : pu->org_ent - 1;
+	if ((pu = pup_get(ob, path)) == NULL)
 		return UINT32_MAX;
-	uint32_t serial = rib_path_serial(ob->rib, path);
-	if (path < ob->cap_pup && ob->pup[path].gen == serial &&
-	    ob->pup[path].org_ent)
-		return ob->pup[path].org_ent - 1;
-	uint32_t id = obs_ent(ob, VG_ENT_ASN, 0, origin);
-	if (path >= ob->cap_pup)
-		vg_grow((void **)&ob->pup, &ob->cap_pup,
-		        rib_path_capacity(ob->rib) + 1, sizeof(*ob->pup));
-	if (id != UINT32_MAX && path < ob->cap_pup) {
-		struct path_up *pu = &ob->pup[path];
-		if (pu->gen != serial) {
-			/* a new path here: its upstream is not known yet
-			 * (no country code is 0xffff) */
-			pu->gen = serial;
-			pu->cc = 0xffff;
-			pu->up = 0;
-			pu->up_ent = 0;
-		}
-		pu->org_ent = id + 1;
+	uint32_t origin = rib_path_origin(ob->rib, path);
+	if (!origin || !ob->o.asn_entities) {
+		pu->org_ent = PUP_NONE;
+		pu->cc = PUP_NO_CC;
+		return UINT32_MAX;
 	}
+	uint32_t id = obs_ent(ob, VG_ENT_ASN, 0, origin);
+	if (id == UINT32_MAX)
+		return UINT32_MAX; /* out of memory: nothing kept */
+	/* a new path here: its upstream is not known yet */
+	pu->org_ent = id + 1;
+	pu->cc = PUP_NO_CC;
+	pu->up = 0;
+	pu->up_ent = 0;
 	return id;
 }
 
@@ -338,11 +355,10 @@ path_up_ent(struct obs *ob, uint32_t path, geo_cc cc)
 	if (!up)
 		return UINT32_MAX;
 	struct path_up *pu = path < ob->cap_pup ? &ob->pup[path] : NULL;
-	uint32_t serial = rib_path_serial(ob->rib, path);
-	if (pu && pu->cc == cc && pu->gen == serial && pu->up_ent)
+	if (pu && pu->cc == cc && pu->up_ent)
 		return pu->up_ent - 1;
 	uint32_t id = obs_ent(ob, VG_ENT_UPSTREAM, cc, up);
-	if (pu && id != UINT32_MAX && pu->cc == cc && pu->gen == serial)
+	if (pu && id != UINT32_MAX && pu->cc == cc)
 		pu->up_ent = id + 1;
 	return id;
 }
@@ -967,25 +983,22 @@ recount(struct obs *ob, struct ent *e)
 			push_ivl(ob, v6, first, n);
 		}
 		if (e->id.kind != VG_ENT_ASN) {
-			uint32_t org = rib_path_origin(ob->rib, o->sample_path);
-			if (org) {
-				/* distinct origins, by a stamp per AS entity
-				 * (found through the path's cache if it has
-				 * it) */
-				uint32_t oe, sp = o->sample_path;
-				if (sp < ob->cap_pup && ob->pup[sp].org_ent &&
-				    ob->pup[sp].gen == rib_path_serial(ob->rib, sp))
-					oe = ob->pup[sp].org_ent - 1;
-				else
-					oe = obs_ent_find(ob, VG_ENT_ASN, 0, org);
-				if (oe != UINT32_MAX) {
-					if (ob->ents[oe].stamp != ob->stamp) {
-						ob->ents[oe].stamp = ob->stamp;
-						norig++;
-					}
-				} else {
+			/* distinct origins, by a stamp per AS entity (found
+			 * through the path's cache if it has it) */
+			uint32_t sp = o->sample_path, oe = UINT32_MAX, org = 1;
+			const struct path_up *pu =
+			    sp < ob->cap_pup ? &ob->pup[sp] : NULL;
+			if (pu && pu->org_ent && pu->org_ent != PUP_NONE)
+				oe = pu->org_ent - 1;
+			else if ((org = rib_path_origin(ob->rib, sp)) != 0)
+				oe = obs_ent_find(ob, VG_ENT_ASN, 0, org);
+			if (oe != UINT32_MAX) {
+				if (ob->ents[oe].stamp != ob->stamp) {
+					ob->ents[oe].stamp = ob->stamp;
 					norig++;
 				}
+			} else if (org) {
+				norig++;
 			}
 		}
 	}
@@ -1031,6 +1044,27 @@ pfx_settle(struct obs *ob, uint32_t id, struct opfx *o, int changed,
 		o->lost_at = bin_start;
 }
 
+/* The dirty prefixes are scattered through memory: fetch what the ones
+ * after I will need ahead, in stages (the prefix, then its routes, then
+ * their paths' cache entries), so the misses overlap. */
+static void
+dirty_prefetch(struct obs *ob, const uint32_t *ids, size_t n, size_t i)
+{
+	if (i + 8 < n) {
+		__builtin_prefetch(rib_pfx(ob->rib, ids[i + 8]));
+		if (ids[i + 8] < ob->cap_opfx)
+			__builtin_prefetch(&ob->opfx[ids[i + 8]]);
+	}
+	if (i + 4 < n)
+		__builtin_prefetch(rib_pfx(ob->rib, ids[i + 4])->routes);
+	if (i + 2 < n) {
+		const struct rib_pfx *x = rib_pfx(ob->rib, ids[i + 2]);
+		for (unsigned k = 0; k < x->nroutes && k < 16; k++)
+			if (x->routes[k].path < ob->cap_pup)
+				__builtin_prefetch(&ob->pup[x->routes[k].path]);
+	}
+}
+
 static void partial_close(struct obs *ob, uint32_t bin_start);
 static void merge_prefixes(struct obs *ob, uint32_t bin_start);
 
@@ -1053,6 +1087,7 @@ close_bin(struct obs *ob)
 		rib_take_dirty(ob->rib, &ids, &n);
 		for (size_t i = 0; i < n; i++) {
 			uint32_t id = ids[i];
+			dirty_prefetch(ob, ids, n, i);
 			struct opfx *o = opfx_get(ob, id);
 			if (o == NULL)
 				continue;
@@ -1800,6 +1835,8 @@ obs_new(const struct obs_opts *o, const struct geo_db *geo,
 	for (unsigned i = 0; i < 64; i++)
 		ob->pcache[i].peer = -1;
 	ob->rib = rib_new(&ob->o.rib);
+	if (ob->rib)
+		rib_on_path_free(ob->rib, pup_forget, ob);
 	ob->ent_mask = 1023;
 	ob->ent_slots = calloc(ob->ent_mask + 1, sizeof(uint32_t));
 	if (ob->rib == NULL || ob->ent_slots == NULL) {

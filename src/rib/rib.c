@@ -87,6 +87,9 @@ struct rib {
 	uint64_t bytes_paths;  /* interned paths' ASN data */
 	/* per-route attribute sets, kept only when asked (rib_attrs.c) */
 	struct rib_attrs *attrs;
+	/* told of each freed path id */
+	void (*on_free)(void *ctx, uint32_t path);
+	void *on_free_ctx;
 };
 
 void
@@ -322,6 +325,8 @@ path_collect(struct rib *r)
 		free(rp->data);
 		rp->data = NULL;
 		r->live_paths--;
+		if (r->on_free)
+			r->on_free(r->on_free_ctx, id);
 		if (vg_grow((void **)&r->path_free, &r->cap_free, r->nfree + 1,
 		         sizeof(uint32_t)) == 0)
 			r->path_free[r->nfree++] = id;
@@ -356,6 +361,14 @@ rib_path_serial(const struct rib *r, uint32_t path)
 	return path && path < r->npaths && r->paths[path].data
 	           ? r->paths[path].serial
 	           : 0;
+}
+
+void
+rib_on_path_free(struct rib *r, void (*fn)(void *ctx, uint32_t path),
+                 void *ctx)
+{
+	r->on_free = fn;
+	r->on_free_ctx = ctx;
 }
 
 uint32_t
@@ -590,6 +603,8 @@ route_remove(struct rib *r, uint32_t id, int idx)
 	memmove(&x->routes[idx], &x->routes[idx + 1],
 	        (x->nroutes - idx - 1) * sizeof(*x->routes));
 	x->nroutes--;
+	if (rt.gen == r->peers[rt.peer].gen)
+		r->peers[rt.peer].n_cur--;
 	count_route(r, &r->peers[rt.peer], x, -1);
 	path_unref(r, rt.path);
 	if (r->attrs)
@@ -680,6 +695,7 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 	idx = route_find(x, peer);
 	if (idx >= 0) {
 		struct rib_route *rt = &x->routes[idx];
+		p->n_cur += rt->gen != p->gen;
 		rt->gen = p->gen;
 		if (rt->path == pid) {
 			out->change = RIB_DUP;
@@ -696,10 +712,21 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		idx = -idx - 1;
 		if (x->nroutes == x->cap) {
 			uint32_t cap = x->cap;
-			if (vg_grow((void **)&x->routes, &cap,
-			         x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
-			         sizeof(*x->routes)) < 0)
+			if (x->nroutes == 0 && e->type == VG_ELEM_RIB &&
+			    e->rib_more) {
+				/* the first entry of a RIB record: room for the
+				 * record's other entries (same prefix) at once */
+				cap = 1u + e->rib_more;
+				void *nr = realloc(x->routes,
+				                   cap * sizeof(*x->routes));
+				if (nr == NULL)
+					return -1;
+				x->routes = nr;
+			} else if (vg_grow((void **)&x->routes, &cap,
+			                   x->nroutes + 1u > 2 ? x->nroutes + 1u : 2,
+			                   sizeof(*x->routes)) < 0) {
 				return -1;
+			}
 			cap = cap > 65535 ? 65535 : cap;
 			r->bytes_routes += (uint64_t)(cap - x->cap) *
 			                   sizeof(struct rib_route);
@@ -709,6 +736,7 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		        (x->nroutes - idx) * sizeof(*x->routes));
 		x->routes[idx].peer = (uint16_t)peer;
 		x->routes[idx].gen = p->gen;
+		p->n_cur++;
 		x->routes[idx].path = pid;
 		x->nroutes++;
 		r->paths[pid].refs++;
@@ -735,12 +763,25 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 	return 0;
 }
 
+/* A new generation for P: every route it holds is unconfirmed until
+ * announced again. */
+static void
+next_gen(struct rib_peer *p)
+{
+	p->gen++;
+	if (p->gen == 0)
+		p->gen = 1;
+	p->n_cur = 0;
+}
+
 /* Drop routes of PEER whose generation is not the peer's current one. */
 static uint64_t
 drop_unconfirmed(struct rib *r, unsigned peer)
 {
 	struct rib_peer *p = &r->peers[peer];
 	uint64_t n = 0;
+	if (p->n_cur == p->n_v4 + p->n_v6)
+		return 0; /* every route confirmed: nothing to look for */
 	for (uint32_t id = 0; id < r->npfx; id++) {
 		struct rib_pfx *x = &r->pfx[id];
 		int idx = route_find(x, peer);
@@ -765,9 +806,7 @@ rib_peer_state(struct rib *r, unsigned peer, unsigned new_state, uint32_t t)
 	if (up) {
 		/* A new session: what it held before must be re-announced
 		 * within the grace period. */
-		p->gen++;
-		if (p->gen == 0)
-			p->gen = 1;
+		next_gen(p);
 		p->up_since = t;
 		p->stale_pending = 1;
 	}
@@ -793,7 +832,8 @@ rib_peer_eor(struct rib *r, unsigned peer, unsigned afi)
 {
 	struct rib_peer *p = &r->peers[peer];
 	uint64_t n = 0;
-	if (!p->stale_pending || !p->up || p->dumping)
+	if (!p->stale_pending || !p->up || p->dumping ||
+	    p->n_cur == p->n_v4 + p->n_v6)
 		return 0;
 	for (uint32_t id = 0; id < r->npfx; id++) {
 		struct rib_pfx *x = &r->pfx[id];
@@ -818,9 +858,7 @@ rib_dump_begin(struct rib *r, const char *collector)
 			p->dumping = 1;
 			/* entries of this dump confirm routes with a new
 			 * generation; what is left unconfirmed is gone */
-			p->gen++;
-			if (p->gen == 0)
-				p->gen = 1;
+			next_gen(p);
 		}
 	}
 }
@@ -845,6 +883,7 @@ rib_dump_end(struct rib *r, const char *collector)
 				if (idx >= 0)
 					x->routes[idx].gen = p->gen;
 			}
+			p->n_cur = p->n_v4 + p->n_v6;
 		}
 	}
 	return n;

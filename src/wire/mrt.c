@@ -686,6 +686,7 @@ start_table_dump(struct mrt_reader *r)
 	if (rib_entry_attrs(r, attrs, alen) < 0)
 		return 0;
 	e->type = VG_ELEM_RIB;
+	e->rib_more = 0;
 	e->flags = 0;
 	e->originated = orig;
 	e->path_id = 0;
@@ -886,6 +887,7 @@ step_rib(struct mrt_reader *r)
 			continue;
 		e->type = VG_ELEM_RIB;
 		e->flags = r->opts.addpath ? VG_ELEM_F_PATH_ID : 0;
+		e->rib_more = (uint16_t)r->rib_left;
 		e->path_id = pid;
 		e->originated = orig;
 		e->peer_addr = r->peers[idx].addr;
@@ -1354,6 +1356,7 @@ start_bgp4mp(struct mrt_reader *r)
 			memcpy(e->nexthop.addr, nh, nhl == 4 ? 4 : 16);
 		}
 		e->type = VG_ELEM_RIB;
+		e->rib_more = 0;
 		e->originated = orig;
 		e->path_id = 0;
 		attrs_changed(r, &r->rib_attrs);

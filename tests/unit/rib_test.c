@@ -353,6 +353,163 @@ test_rib_dump_resync(void)
 	rib_free(r);
 }
 
+/* The dump end looks for unconfirmed routes only when a peer holds some
+ * (a count kept as routes are confirmed, added and removed): these are
+ * the cases where the count must be right for the answer to be. */
+static void
+test_rib_dump_confirm_count(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct vg_addr a1 = addr4(192, 0, 2, 1);
+	int p1 = rib_peer_id(r, "rrc00", &a1, 1);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	uint32_t path[] = {1, 3356, 65000};
+
+	fill(r, p1, 30, 1, 1000, VG_ELEM_ANNOUNCE);
+	/* every route listed, some twice, one withdrawn and one new one
+	 * announced during the dump: nothing is unconfirmed */
+	rib_dump_begin(r, "rrc00");
+	fill(r, p1, 30, 1, 2000, VG_ELEM_RIB);
+	fill(r, p1, 5, 1, 2000, VG_ELEM_RIB);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 2001,
+	                              pfx4(10, 0, 3, 24), NULL, 0), 300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_WD);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 2002,
+	                              pfx4(10, 1, 0, 24), path, 3), 300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_NEW);
+	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 0);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 30);
+
+	/* the next dump lists 10.0.0-28 (10.0.3 anew); 10.0.29 and 10.1.0
+	 * come as updates instead, and a listed one is withdrawn: still
+	 * nothing unconfirmed */
+	rib_dump_begin(r, "rrc00");
+	fill(r, p1, 29, 1, 3000, VG_ELEM_RIB);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 3001,
+	                              pfx4(10, 0, 7, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 3002,
+	                              pfx4(10, 1, 0, 24), path, 3), 300, &ci);
+	CHECK_EQ_INT(ci.change, RIB_DUP);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 3002,
+	                              pfx4(10, 0, 29, 24), path, 3), 300, &ci);
+	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 0);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 30);
+
+	/* 30 entries for the 30 held (10.0.0-29 but 7, then 10.0.0 again):
+	 * as many entries as routes, yet 10.1.0 was not listed */
+	rib_dump_begin(r, "rrc00");
+	for (unsigned i = 0; i < 31; i++)
+		if (i != 7)
+			rib_apply(r, (unsigned)p1,
+			          mk(&b, VG_ELEM_RIB, 3500,
+			             pfx4(10, 0, (uint8_t)(i % 30), 24), path, 3),
+			          300, &ci);
+	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 1);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 29);
+
+	/* a dump of 10.0.0-9 (7 anew), one of them twice: the other 20 go,
+	 * at once */
+	rib_dump_begin(r, "rrc00");
+	fill(r, p1, 10, 1, 4000, VG_ELEM_RIB);
+	fill(r, p1, 1, 1, 4000, VG_ELEM_RIB);
+	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 20);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 10);
+
+	/* a session reset: re-announced routes stay, at End-of-RIB the one
+	 * that was not goes (and with all re-announced, none does) */
+	rib_peer_state(r, (unsigned)p1, VG_STATE_IDLE, 5000);
+	rib_peer_state(r, (unsigned)p1, VG_STATE_ESTABLISHED, 5001);
+	fill(r, p1, 9, 1, 5002, VG_ELEM_ANNOUNCE);
+	CHECK_EQ_INT(rib_peer_eor(r, (unsigned)p1, VG_AFI_IP4), 1);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 9);
+	rib_peer_state(r, (unsigned)p1, VG_STATE_IDLE, 6000);
+	rib_peer_state(r, (unsigned)p1, VG_STATE_ESTABLISHED, 6001);
+	fill(r, p1, 9, 1, 6002, VG_ELEM_ANNOUNCE);
+	CHECK_EQ_INT(rib_peer_eor(r, (unsigned)p1, VG_AFI_IP4), 0);
+	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 9);
+	rib_free(r);
+}
+
+/* A RIB record's first entry sizes the prefix's route array for the
+ * record's other entries (the rib_more hint): one allocation, no slack. */
+static void
+test_rib_record_sizing(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	struct rib_stats st;
+	uint32_t path[] = {1, 3356, 65000};
+	for (unsigned i = 0; i < 12; i++) {
+		struct vg_addr a = addr4(192, 0, 2, (uint8_t)(i + 1));
+		int p = rib_peer_id(r, "rrc00", &a, 64496 + i);
+		path[0] = 64496 + i;
+		mk(&b, VG_ELEM_RIB, 1000, pfx4(10, 0, 0, 24), path, 3);
+		b.e.rib_more = (uint16_t)(11 - i);
+		CHECK_EQ_INT(rib_apply(r, (unsigned)p, &b.e, 300, &ci), 0);
+	}
+	rib_stats(r, &st);
+	CHECK_EQ_INT(st.routes, 12);
+	CHECK_EQ_INT(st.bytes_routes, 12 * sizeof(struct rib_route));
+	CHECK_EQ_INT(rib_pfx(r, ci.pfx)->nroutes, 12);
+	for (unsigned i = 1; i < 12; i++)
+		CHECK(rib_pfx(r, ci.pfx)->routes[i - 1].peer <
+		      rib_pfx(r, ci.pfx)->routes[i].peer);
+	rib_free(r);
+}
+
+struct freed {
+	uint32_t ids[8];
+	unsigned n;
+};
+
+static void
+on_free(void *ctx, uint32_t path)
+{
+	struct freed *f = ctx;
+	if (f->n < 8)
+		f->ids[f->n++] = path;
+}
+
+/* Side tables keyed by path id hear of each freed id, and only of those. */
+static void
+test_path_free_hook(void)
+{
+	struct rib *r = rib_new(NULL);
+	struct freed f = {{0}, 0};
+	struct vg_addr a1 = addr4(192, 0, 2, 1), a2 = addr4(192, 0, 2, 2);
+	int p1 = rib_peer_id(r, "rrc00", &a1, 1);
+	int p2 = rib_peer_id(r, "rrc00", &a2, 2);
+	struct elem_buf b;
+	struct rib_change_info ci;
+	const uint32_t *ids;
+	size_t n;
+	uint32_t pa[] = {1, 3356, 65000}, pb[] = {2, 3356, 65000};
+
+	rib_on_path_free(r, on_free, &f);
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 10,
+	                              pfx4(10, 0, 0, 24), pa, 3), 300, &ci);
+	uint32_t ida = ci.new_path;
+	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_ANNOUNCE, 10,
+	                              pfx4(10, 0, 0, 24), pb, 3), 300, &ci);
+	uint32_t idb = ci.new_path;
+	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_ANNOUNCE, 10,
+	                              pfx4(10, 0, 1, 24), pb, 3), 300, &ci);
+	/* pa loses its only route; pb keeps one of two */
+	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 20,
+	                              pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_WITHDRAW, 20,
+	                              pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
+	CHECK_EQ_INT(f.n, 0); /* not before the collection */
+	rib_take_dirty(r, &ids, &n);
+	CHECK_EQ_INT(f.n, 1);
+	CHECK_EQ_INT(f.ids[0], ida);
+	CHECK(rib_path_serial(r, idb) != 0);
+	CHECK_EQ_INT(rib_path_serial(r, ida), 0);
+	rib_free(r);
+}
+
 static void
 test_memory_per_route(void)
 {
@@ -399,6 +556,9 @@ main(void)
 	RUN(test_visibility_distinct_asns);
 	RUN(test_session_drop_and_grace);
 	RUN(test_rib_dump_resync);
+	RUN(test_rib_dump_confirm_count);
+	RUN(test_rib_record_sizing);
+	RUN(test_path_free_hook);
 	RUN(test_memory_per_route);
 	return TEST_MAIN_END();
 }
