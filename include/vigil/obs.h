@@ -79,6 +79,19 @@ void obs_free(struct obs *ob);
  * applied to the state but counted in the current bin.  0, -1 (memory). */
 int obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e);
 
+/*
+ * Lookahead: obs_elem may hold up to a few route elements (copied) and
+ * apply them a little later, in order, having fetched what they touch
+ * meanwhile (several elements' cache misses overlap).  Results are the
+ * same; the routing state (obs_rib) lags by the held elements until
+ * obs_flush, and every other obs_ call applies them first.  For feeds
+ * that look at the state between elements (the live collector), leave
+ * it off.  0, or -1 (memory).
+ */
+int obs_set_lookahead(struct obs *ob, int on);
+/* Apply the elements held by the lookahead. */
+void obs_flush(struct obs *ob);
+
 /* A TABLE_DUMP_V2 RIB dump of COLLECTOR starts / ends. */
 void obs_dump_begin(struct obs *ob, const char *collector);
 void obs_dump_end(struct obs *ob, const char *collector);

@@ -117,6 +117,22 @@ const struct rib_peer *rib_peer(const struct rib *r, unsigned id);
 unsigned rib_npeers(const struct rib *r);
 
 /*
+ * Fetch ahead what rib_apply of a route to prefix P with path BP (NULL for
+ * a withdrawal) will read, in three stages run some elements apart, so the
+ * cache misses of several elements overlap: stage 0 computes the hashes
+ * into H and fetches their hash slots; stage 1 the prefix and path the
+ * slots hold; stage 2 the prefix's routes and the path's ASNs, and sets
+ * H->pfx (the prefix id, UINT32_MAX if not found) for side tables.  Only
+ * reads; the state may change in between (the hint is then just wasted).
+ */
+struct rib_hint {
+	uint32_t pfx_hash, path_hash;
+	uint32_t pfx, path; /* ids found, UINT32_MAX if none (yet) */
+};
+void rib_prefetch(const struct rib *r, const struct vg_prefix *p,
+                  const struct bgp_path *bp, struct rib_hint *h, int stage);
+
+/*
  * Apply a RIB entry, announcement or withdrawal of PEER (E->type).  FLAP
  * detection uses FLAP_WINDOW seconds (the bin length).  Returns 0, or -1
  * out of memory.

@@ -108,6 +108,10 @@ static const char replay_usage2[] =
     "                          is skipped and its detectors caught up when\n"
     "                          it changes or on the hour, with the same\n"
     "                          results.  Slower; for checking that\n"
+    "  --no-lookahead          apply each element before reading the next;\n"
+    "                          by default a few route elements wait while\n"
+    "                          the memory they will touch is fetched, with\n"
+    "                          the same results.  Slower; for checking that\n"
     "\n";
 
 static const char replay_usage_exit[] =
@@ -567,6 +571,7 @@ enum {
 	O_ISCORE,
 	O_IMIN,
 	O_EAGER,
+	O_NOLOOKAHEAD,
 	O_ALERT,
 	O_PARTIAL,
 	O_MERGE,
@@ -725,6 +730,7 @@ cmd_replay(int argc, char **argv)
 	    {"inst-score", required_argument, NULL, O_ISCORE},
 	    {"inst-min", required_argument, NULL, O_IMIN},
 	    {"eager", no_argument, NULL, O_EAGER},
+	    {"no-lookahead", no_argument, NULL, O_NOLOOKAHEAD},
 	    ALERT_LONGOPTS(O_ALERT),
 	    {"partial", required_argument, NULL, O_PARTIAL},
 	    {"merge", no_argument, NULL, O_MERGE},
@@ -736,7 +742,7 @@ cmd_replay(int argc, char **argv)
 	const char *collector = NULL, *dbpath = "vigil.db";
 	const char *geos[64];
 	unsigned ngeo = 0;
-	int nodb = 0, c, status = EXIT_CLEAN, merge = 0;
+	int nodb = 0, c, status = EXIT_CLEAN, merge = 0, lookahead = 1;
 	const char *partial = NULL;
 	FILE *pf = NULL;
 	struct vgp_writer *pw = NULL;
@@ -824,6 +830,9 @@ cmd_replay(int argc, char **argv)
 			break;
 		case O_EAGER:
 			oo.eager = 1;
+			break;
+		case O_NOLOOKAHEAD:
+			lookahead = 0;
 			break;
 		case O_ALERT:
 			if (alert_opts_parse(&ao, longopts[li].name, optarg) < 0) {
@@ -1066,7 +1075,7 @@ cmd_replay(int argc, char **argv)
 	}
 	struct obs_sink sink = {&rp, sink_signals, sink_event, sink_entity};
 	rp.ob = obs_new(&oo, geo, &sink);
-	if (rp.ob == NULL) {
+	if (rp.ob == NULL || (lookahead && obs_set_lookahead(rp.ob, 1) < 0)) {
 		fputs("vigil: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}

@@ -132,11 +132,31 @@ struct ivl {
 	uint64_t first, n;
 };
 
+/* Lookahead (obs_set_lookahead): route elements wait in a ring of
+ * OBS_AHEAD copies while what they will touch is fetched (rib_prefetch),
+ * and are applied in arrival order.  A path longer than these arrays is
+ * not held: the ring is drained and that element applied at once. */
+#define OBS_AHEAD 8
+#define OBS_AHEAD_ASNS 48
+#define OBS_AHEAD_SEGS 8
+struct obs_ahead {
+	struct vg_elem e;
+	struct bgp_path path;
+	struct rib_hint hint;
+	char coll[32];
+	uint32_t asn[OBS_AHEAD_ASNS];
+	uint32_t seg_len[OBS_AHEAD_SEGS];
+	uint8_t seg_type[OBS_AHEAD_SEGS];
+};
+
 struct obs {
 	struct obs_opts o;
 	struct obs_sink sink;
 	const struct geo_db *geo;
 	struct rib *rib;
+
+	struct obs_ahead *ahead; /* ring, NULL without lookahead */
+	unsigned ahead_head, ahead_n;
 
 	struct ent *ents;
 	uint32_t nents, cap_ents;

@@ -449,14 +449,16 @@ count_event(struct obs *ob, uint32_t id, struct opfx *o, uint32_t path,
 	}
 }
 
-int
-obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
+static void advance(struct obs *ob, uint32_t t);
+
+static int
+elem_now(struct obs *ob, const char *collector, const struct vg_elem *e)
 {
 	struct rib_change_info ci;
 	int peer;
 
 	if (e->time_sec >= ob->bin_end)
-		obs_advance(ob, e->time_sec);
+		advance(ob, e->time_sec);
 	if (e->type == VG_ELEM_EOR) {
 		int id = rib_peer_id(ob->rib, collector, &e->peer_addr,
 		                     e->peer_asn);
@@ -550,15 +552,132 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	return 0;
 }
 
+/* ---- lookahead --------------------------------------------------------- */
+
+int
+obs_set_lookahead(struct obs *ob, int on)
+{
+	obs_flush(ob);
+	if (!on) {
+		free(ob->ahead);
+		ob->ahead = NULL;
+		return 0;
+	}
+	if (ob->ahead == NULL &&
+	    (ob->ahead = calloc(OBS_AHEAD, sizeof(*ob->ahead))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Apply the oldest held element.  Its prefetch is done: what is left of
+ * its lookup hits the cache. */
+static int
+ahead_apply(struct obs *ob)
+{
+	struct obs_ahead *a = &ob->ahead[ob->ahead_head];
+	ob->ahead_head = (ob->ahead_head + 1) % OBS_AHEAD;
+	ob->ahead_n--;
+	return elem_now(ob, a->coll, &a->e);
+}
+
+void
+obs_flush(struct obs *ob)
+{
+	while (ob->ahead_n > 0)
+		ahead_apply(ob);
+}
+
+/* The held element K places back from the newest (0 the newest), or NULL. */
+static struct obs_ahead *
+ahead_back(struct obs *ob, unsigned k)
+{
+	if (k >= ob->ahead_n)
+		return NULL;
+	return &ob->ahead[(ob->ahead_head + ob->ahead_n - 1 - k) % OBS_AHEAD];
+}
+
+/* Hold a copy of route element E; 0 if it cannot be held (a long path,
+ * a long collector name): the caller applies it at once. */
+static int
+ahead_hold(struct obs *ob, const char *collector, const struct vg_elem *e)
+{
+	const struct bgp_path *bp = e->path;
+	size_t cl = strlen(collector);
+	if (cl >= sizeof(ob->ahead[0].coll) ||
+	    (bp && (bp->nasn > OBS_AHEAD_ASNS || bp->nseg > OBS_AHEAD_SEGS)))
+		return 0;
+	struct obs_ahead *a =
+	    &ob->ahead[(ob->ahead_head + ob->ahead_n) % OBS_AHEAD];
+	a->e = *e;
+	a->e.source = NULL; /* the producer's record is gone by then */
+	memcpy(a->coll, collector, cl + 1);
+	if (bp) {
+		memcpy(a->asn, bp->asn, bp->nasn * sizeof(uint32_t));
+		memcpy(a->seg_len, bp->seg_len, bp->nseg * sizeof(uint32_t));
+		memcpy(a->seg_type, bp->seg_type, bp->nseg);
+		memset(&a->path, 0, sizeof(a->path));
+		a->path.asn = a->asn;
+		a->path.seg_len = a->seg_len;
+		a->path.seg_type = a->seg_type;
+		a->path.nasn = bp->nasn;
+		a->path.nseg = bp->nseg;
+		a->e.path = &a->path;
+	}
+	ob->ahead_n++;
+	/* the stages, a few elements apart: by the time an element is
+	 * applied, its slots, prefix, path, routes and side-table entries
+	 * have been on their way for several elements' time */
+	const struct bgp_path *wp = e->type == VG_ELEM_WITHDRAW ? NULL : a->e.path;
+	rib_prefetch(ob->rib, &a->e.prefix, wp, &a->hint, 0);
+	struct obs_ahead *b = ahead_back(ob, 2);
+	if (b)
+		rib_prefetch(ob->rib, &b->e.prefix,
+		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
+		             &b->hint, 1);
+	b = ahead_back(ob, 4);
+	if (b) {
+		rib_prefetch(ob->rib, &b->e.prefix,
+		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
+		             &b->hint, 2);
+		if (b->hint.pfx < ob->cap_opfx)
+			__builtin_prefetch(&ob->opfx[b->hint.pfx]);
+		if (b->hint.path < ob->cap_pup)
+			__builtin_prefetch(&ob->pup[b->hint.path]);
+	}
+	return 1;
+}
+
+int
+obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
+{
+	int rc = 0;
+	if (ob->ahead == NULL)
+		return elem_now(ob, collector, e);
+	/* route elements are held; anything else (session states,
+	 * End-of-RIB) waits for them */
+	if ((e->type == VG_ELEM_ANNOUNCE || e->type == VG_ELEM_WITHDRAW ||
+	     e->type == VG_ELEM_RIB) && ahead_hold(ob, collector, e)) {
+		if (ob->ahead_n == OBS_AHEAD)
+			rc = ahead_apply(ob);
+		return rc;
+	}
+	while (ob->ahead_n > 0)
+		if (ahead_apply(ob) < 0)
+			rc = -1;
+	return elem_now(ob, collector, e) < 0 ? -1 : rc;
+}
+
 void
 obs_dump_begin(struct obs *ob, const char *collector)
 {
+	obs_flush(ob);
 	rib_dump_begin(ob->rib, collector);
 }
 
 void
 obs_dump_end(struct obs *ob, const char *collector)
 {
+	obs_flush(ob);
 	rib_dump_end(ob->rib, collector);
 }
 
@@ -1759,6 +1878,15 @@ obs_merge_rec(struct obs *ob, unsigned part, const struct vgp_rec *r)
 void
 obs_advance(struct obs *ob, uint32_t t)
 {
+	obs_flush(ob);
+	advance(ob, t);
+}
+
+/* Close every bin that ends at or before T (from inside: nothing held
+ * is applied first). */
+static void
+advance(struct obs *ob, uint32_t t)
+{
 	if (!ob->started) {
 		/* bins are aligned to multiples of the bin length */
 		ob->bin_end = t - t % ob->o.bin_len + ob->o.bin_len;
@@ -1775,6 +1903,7 @@ obs_advance(struct obs *ob, uint32_t t)
 int
 obs_gap(struct obs *ob, uint32_t from, uint32_t until)
 {
+	obs_flush(ob);
 	if (until <= from)
 		return 0;
 	if (ob->ngaps == ob->capgaps) {
@@ -1803,6 +1932,7 @@ obs_in_gap(const struct obs *ob, uint32_t from, uint32_t until)
 void
 obs_finish(struct obs *ob)
 {
+	obs_flush(ob);
 	if (!ob->started)
 		return;
 	close_bin(ob);
@@ -1893,6 +2023,7 @@ obs_free(struct obs *ob)
 	free(ob->order);
 	free(ob->opfx);
 	free(ob->pup);
+	free(ob->ahead);
 	free(ob->iv4);
 	free(ob->iv6);
 	free(ob->cov4);

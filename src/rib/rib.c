@@ -774,6 +774,62 @@ next_gen(struct rib_peer *p)
 	p->n_cur = 0;
 }
 
+/* The id in hash slots SLOTS (MASK) of the first entry with HASH, from
+ * slot HASH & MASK on; UINT32_MAX if none before an empty slot (a probe
+ * that only reads: a hint, not an answer). */
+static uint32_t
+slot_peek(const uint64_t *slots, uint32_t mask, uint32_t hash)
+{
+	for (uint32_t h = hash & mask, k = 0; k < 8; h = (h + 1) & mask, k++) {
+		uint64_t v = slots[h];
+		if (v == 0)
+			break;
+		if ((uint32_t)(v >> 32) == hash)
+			return (uint32_t)v;
+	}
+	return UINT32_MAX;
+}
+
+void
+rib_prefetch(const struct rib *r, const struct vg_prefix *p,
+             const struct bgp_path *bp, struct rib_hint *h, int stage)
+{
+	switch (stage) {
+	case 0:
+		h->pfx = h->path = UINT32_MAX;
+		h->pfx_hash = pfx_hash(p);
+		__builtin_prefetch(&r->pfx_slots[h->pfx_hash & r->pfx_mask]);
+		if (bp) {
+			h->path_hash = path_hash(bp);
+			__builtin_prefetch(
+			    &r->path_slots[h->path_hash & r->path_mask]);
+		}
+		break;
+	case 1: {
+		uint32_t s = slot_peek(r->pfx_slots, r->pfx_mask, h->pfx_hash);
+		/* prefix slots hold id + 1 */
+		h->pfx = s != UINT32_MAX && s - 1 < r->npfx ? s - 1 : UINT32_MAX;
+		if (h->pfx != UINT32_MAX)
+			__builtin_prefetch(&r->pfx[h->pfx]);
+		if (bp) {
+			s = slot_peek(r->path_slots, r->path_mask, h->path_hash);
+			h->path = s < r->npaths ? s : UINT32_MAX;
+			if (h->path != UINT32_MAX)
+				__builtin_prefetch(&r->paths[h->path]);
+		}
+		break;
+	}
+	default:
+		if (h->pfx != UINT32_MAX && h->pfx < r->npfx)
+			__builtin_prefetch(r->pfx[h->pfx].routes);
+		else
+			h->pfx = UINT32_MAX;
+		if (h->path != UINT32_MAX && h->path < r->npaths)
+			__builtin_prefetch(r->paths[h->path].data);
+		break;
+	}
+}
+
 /* Drop routes of PEER whose generation is not the peer's current one. */
 static uint64_t
 drop_unconfirmed(struct rib *r, unsigned peer)

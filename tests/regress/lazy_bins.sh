@@ -7,6 +7,9 @@
 # events and evidence, on a scenario with outages, flaps, a session drop
 # and warm-up (8 h, so the window and the keyframes are crossed many
 # times) and on real archives (RIPE RIS and RouteViews, two collectors).
+# Likewise the lookahead (route elements held while their memory is
+# fetched, src/detect/obs.c ahead_hold): --no-lookahead must write the
+# same.
 set -u
 cd "$(dirname "$0")/../.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -44,8 +47,11 @@ compare() {
 	local rc1=$?
 	"$VIGIL" replay -q --json --db "$T/eager.db" --eager $GEO "$@" >"$T/eager.json" 2>>"$T/err"
 	local rc2=$?
+	"$VIGIL" replay -q --json --db "$T/direct.db" --no-lookahead $GEO "$@" >"$T/direct.json" 2>>"$T/err"
+	local rc3=$?
 	dump "$T/lazy.db" >"$T/lazy.dump"
 	dump "$T/eager.db" >"$T/eager.dump"
+	dump "$T/direct.db" >"$T/direct.dump"
 	local rows; rows=$(grep -vc '^==' "$T/lazy.dump")
 	if [ $rc1 -le 1 ] && [ $rc1 = $rc2 ] && [ "$rows" -gt 100 ] &&
 	   cmp -s "$T/lazy.dump" "$T/eager.dump" && cmp -s "$T/lazy.json" "$T/eager.json"; then
@@ -54,6 +60,13 @@ compare() {
 		echo "FAIL lazy_equals_eager_$name (exit $rc1/$rc2, $rows rows)"
 		diff "$T/lazy.dump" "$T/eager.dump" | head -5
 		head -3 "$T/err"
+	fi
+	if [ $rc1 = $rc3 ] && cmp -s "$T/lazy.dump" "$T/direct.dump" &&
+	   cmp -s "$T/lazy.json" "$T/direct.json"; then
+		echo "ok lookahead_equals_direct_$name"
+	else
+		echo "FAIL lookahead_equals_direct_$name (exit $rc1/$rc3)"
+		diff "$T/lazy.dump" "$T/direct.dump" | head -5
 	fi
 }
 
