@@ -136,7 +136,7 @@ struct ivl {
  * OBS_AHEAD copies while what they will touch is fetched (rib_prefetch),
  * and are applied in arrival order.  A path longer than these arrays is
  * not held: the ring is drained and that element applied at once. */
-#define OBS_AHEAD 8
+#define OBS_AHEAD 16
 #define OBS_AHEAD_ASNS 48
 #define OBS_AHEAD_SEGS 8
 struct obs_ahead {
@@ -265,6 +265,8 @@ struct obs {
 	 * in the data or no full-feed peer up. */
 	uint8_t *parked;
 	uint32_t cap_parked;
+	uint32_t *visit;     /* close_bin: the entities it looks at */
+	uint32_t cap_visit;
 	uint8_t *nojudge;
 	uint32_t cap_nojudge;
 };

@@ -629,12 +629,12 @@ ahead_hold(struct obs *ob, const char *collector, const struct vg_elem *e)
 	 * have been on their way for several elements' time */
 	const struct bgp_path *wp = e->type == VG_ELEM_WITHDRAW ? NULL : a->e.path;
 	rib_prefetch(ob->rib, &a->e.prefix, wp, &a->hint, 0);
-	struct obs_ahead *b = ahead_back(ob, 2);
+	struct obs_ahead *b = ahead_back(ob, 5);
 	if (b)
 		rib_prefetch(ob->rib, &b->e.prefix,
 		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
 		             &b->hint, 1);
-	b = ahead_back(ob, 4);
+	b = ahead_back(ob, 10);
 	if (b) {
 		rib_prefetch(ob->rib, &b->e.prefix,
 		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
@@ -1087,6 +1087,10 @@ recount(struct obs *ob, struct ent *e)
 		uint32_t id = e->mem[i];
 		struct rib_pfx *x = rib_pfx(ob->rib, id);
 		struct opfx *o = &ob->opfx[id];
+		if (i + 8 < e->nmem) { /* members are scattered: fetch ahead */
+			__builtin_prefetch(rib_pfx(ob->rib, e->mem[i + 8]));
+			__builtin_prefetch(&ob->opfx[e->mem[i + 8]]);
+		}
 		uint64_t first, n;
 		if (!(x->flags & RIB_PFX_VISIBLE))
 			continue;
@@ -1275,22 +1279,35 @@ close_bin(struct obs *ob)
 		for (uint32_t i = 0; i < ob->cap_parked; i++)
 			ob->parked[i] = 0;
 
+	/* the entities to look at, in key order (not memory order): listed
+	 * first, so the ones a few places ahead (and their detector state)
+	 * can be fetched while one is worked on */
+	const uint32_t *visit = ob->order;
+	uint32_t nvisit = ob->norder;
+	if (!keyframe && vg_grow((void **)&ob->visit, &ob->cap_visit,
+	                         ob->norder, sizeof(uint32_t)) == 0) {
+		nvisit = 0;
+		for (uint32_t k = 0; k < ob->norder; k++) {
+			uint32_t ei = ob->order[k];
+			if (ei >= ob->cap_parked || !ob->parked[ei])
+				ob->visit[nvisit++] = ei;
+		}
+		visit = ob->visit;
+	}
+	/* (else every entity: a keyframe, or out of memory, which is like
+	 * --eager for this bin) */
 	ob->nsig = 0;
-	for (uint32_t k = 0; k < ob->norder; k++) {
-		uint32_t ei = ob->order[k];
-		if (!keyframe && ei < ob->cap_parked && ob->parked[ei])
-			continue;
+	for (uint32_t k = 0; k < nvisit; k++) {
+		uint32_t ei = visit[k];
 		struct ent *e = &ob->ents[ei];
-		/* entities are visited in key order, not memory order: fetch
-		 * the next ones (and their detector state) ahead */
-		if (k + 8 < ob->norder) {
-			const char *n8 = (const char *)&ob->ents[ob->order[k + 8]];
+		if (k + 8 < nvisit) {
+			const char *n8 = (const char *)&ob->ents[visit[k + 8]];
 			__builtin_prefetch(n8);
 			__builtin_prefetch(n8 + 64);
 			__builtin_prefetch(n8 + 128);
 		}
-		if (k + 4 < ob->norder && ob->ents[ob->order[k + 4]].det)
-			__builtin_prefetch(ob->ents[ob->order[k + 4]].det);
+		if (k + 4 < nvisit && ob->ents[visit[k + 4]].det)
+			__builtin_prefetch(ob->ents[visit[k + 4]].det);
 		if (e->dirty)
 			recount(ob, e);
 		if (!e->active)
@@ -2023,6 +2040,7 @@ obs_free(struct obs *ob)
 	free(ob->order);
 	free(ob->opfx);
 	free(ob->pup);
+	free(ob->visit);
 	free(ob->ahead);
 	free(ob->iv4);
 	free(ob->iv6);
