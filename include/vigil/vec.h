@@ -17,6 +17,14 @@
  */
 int vg_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 
+/*
+ * Ask for huge pages behind the BYTES at P (the 2 MiB-aligned part of it):
+ * for big tables read at random (hash slots), where a TLB miss would come
+ * with nearly every cache miss.  A hint; nothing happens where the system
+ * has no transparent huge pages or P is small.
+ */
+void vg_advise_huge(void *p, size_t bytes);
+
 /* MurmurHash3's 64-bit finaliser: a cheap, well-mixed hash of H. */
 static inline uint64_t
 vg_mix64(uint64_t h)

@@ -2,6 +2,7 @@
 /* Growable arrays (see include/vigil/vec.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vigil/vec.h"
 
@@ -26,4 +27,19 @@ vg_grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
 	*p = np;
 	*cap = nc;
 	return 0;
+}
+
+void
+vg_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && b > a)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
 }

@@ -127,6 +127,7 @@ pfx_rehash(struct rib *r, uint32_t nslots)
 	uint64_t *ns = calloc(nslots, sizeof(*ns));
 	if (ns == NULL)
 		return -1;
+	vg_advise_huge(ns, nslots * sizeof(*ns));
 	for (uint32_t i = 0; i < r->npfx; i++) {
 		uint32_t hash = pfx_hash(&r->pfx[i].p);
 		uint32_t h = hash & (nslots - 1);
@@ -221,6 +222,7 @@ path_rehash(struct rib *r, uint32_t nslots)
 	uint64_t *ns = calloc(nslots, sizeof(*ns));
 	if (ns == NULL)
 		return -1;
+	vg_advise_huge(ns, nslots * sizeof(*ns));
 	for (uint32_t i = 1; i < r->npaths; i++) {
 		if (r->paths[i].data == NULL)
 			continue;
