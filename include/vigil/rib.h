@@ -139,6 +139,11 @@ void rib_prefetch(const struct rib *r, const struct vg_prefix *p,
  */
 int rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
               uint32_t flap_window, struct rib_change_info *out);
+/* rib_apply with the hashes rib_prefetch computed into HINT (stage 0 at
+ * least, for this very element), or none (NULL). */
+int rib_apply_h(struct rib *r, unsigned peer, const struct vg_elem *e,
+                uint32_t flap_window, struct rib_change_info *out,
+                const struct rib_hint *hint);
 
 /* A session state change of PEER at time T (MRT STATE_CHANGE). */
 void rib_peer_state(struct rib *r, unsigned peer, unsigned new_state,

@@ -451,8 +451,10 @@ count_event(struct obs *ob, uint32_t id, struct opfx *o, uint32_t path,
 
 static void advance(struct obs *ob, uint32_t t);
 
+/* Apply element E; HINT, if not NULL, holds its hashes (rib_prefetch). */
 static int
-elem_now(struct obs *ob, const char *collector, const struct vg_elem *e)
+elem_now(struct obs *ob, const char *collector, const struct vg_elem *e,
+         const struct rib_hint *hint)
 {
 	struct rib_change_info ci;
 	int peer;
@@ -508,7 +510,8 @@ elem_now(struct obs *ob, const char *collector, const struct vg_elem *e)
 		ob->ignored++;
 		return 0;
 	}
-	if (rib_apply(ob->rib, (unsigned)peer, e, ob->o.bin_len, &ci) < 0)
+	if (rib_apply_h(ob->rib, (unsigned)peer, e, ob->o.bin_len, &ci,
+	                hint) < 0)
 		return -1;
 	if (e->type == VG_ELEM_RIB || ci.pfx == UINT32_MAX)
 		return 0; /* table state, not an event */
@@ -577,7 +580,7 @@ ahead_apply(struct obs *ob)
 	struct obs_ahead *a = &ob->ahead[ob->ahead_head];
 	ob->ahead_head = (ob->ahead_head + 1) % OBS_AHEAD;
 	ob->ahead_n--;
-	return elem_now(ob, a->coll, &a->e);
+	return elem_now(ob, a->coll, &a->e, &a->hint);
 }
 
 void
@@ -652,7 +655,7 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 {
 	int rc = 0;
 	if (ob->ahead == NULL)
-		return elem_now(ob, collector, e);
+		return elem_now(ob, collector, e, NULL);
 	/* route elements are held; anything else (session states,
 	 * End-of-RIB) waits for them */
 	if ((e->type == VG_ELEM_ANNOUNCE || e->type == VG_ELEM_WITHDRAW ||
@@ -664,7 +667,7 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	while (ob->ahead_n > 0)
 		if (ahead_apply(ob) < 0)
 			rc = -1;
-	return elem_now(ob, collector, e) < 0 ? -1 : rc;
+	return elem_now(ob, collector, e, NULL) < 0 ? -1 : rc;
 }
 
 void

@@ -141,13 +141,13 @@ pfx_rehash(struct rib *r, uint32_t nslots)
 	return 0;
 }
 
-/* Find prefix P; create it if CREATE.  Returns the id or UINT32_MAX. */
+/* Find prefix P, whose pfx_hash is HASH; create it if CREATE.  Returns
+ * the id or UINT32_MAX. */
 static uint32_t
-pfx_find(struct rib *r, const struct vg_prefix *p, int create)
+pfx_find_h(struct rib *r, const struct vg_prefix *p, uint32_t hash, int create)
 {
 	if (r->last_pfx < r->npfx && pfx_eq(&r->pfx[r->last_pfx].p, p))
 		return r->last_pfx;
-	uint32_t hash = pfx_hash(p);
 	uint32_t h = hash & r->pfx_mask;
 	for (;;) {
 		uint64_t v = r->pfx_slots[h];
@@ -163,7 +163,7 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 	if ((r->npfx + 1) * 10u > (r->pfx_mask + 1) * 7u) {
 		if (pfx_rehash(r, (r->pfx_mask + 1) * 2) < 0)
 			return UINT32_MAX;
-		return pfx_find(r, p, create);
+		return pfx_find_h(r, p, hash, create);
 	}
 	if (vg_grow((void **)&r->pfx, &r->cap_pfx, r->npfx + 1, sizeof(*r->pfx)) < 0)
 		return UINT32_MAX;
@@ -174,6 +174,15 @@ pfx_find(struct rib *r, const struct vg_prefix *p, int create)
 	r->pfx_slots[h] = (uint64_t)hash << 32 | (r->npfx + 1);
 	r->last_pfx = r->npfx;
 	return r->npfx++;
+}
+
+/* Find prefix P; create it if CREATE.  Returns the id or UINT32_MAX. */
+static uint32_t
+pfx_find(struct rib *r, const struct vg_prefix *p, int create)
+{
+	if (r->last_pfx < r->npfx && pfx_eq(&r->pfx[r->last_pfx].p, p))
+		return r->last_pfx;
+	return pfx_find_h(r, p, pfx_hash(p), create);
 }
 
 static void
@@ -237,11 +246,11 @@ path_rehash(struct rib *r, uint32_t nslots)
 	return 0;
 }
 
-/* The id of path BP (created with zero references if new), 0 on failure. */
+/* The id of path BP, whose path_hash is HASH (created with zero
+ * references if new), 0 on failure. */
 static uint32_t
-path_intern(struct rib *r, const struct bgp_path *bp)
+path_intern_h(struct rib *r, const struct bgp_path *bp, uint32_t hash)
 {
-	uint32_t hash = path_hash(bp);
 	uint32_t h = hash & r->path_mask;
 	uint32_t id;
 
@@ -257,7 +266,7 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	if ((r->live_paths + 1) * 10u > (r->path_mask + 1) * 6u) {
 		if (path_rehash(r, (r->path_mask + 1) * 2) < 0)
 			return PATH_NONE;
-		return path_intern(r, bp);
+		return path_intern_h(r, bp, hash);
 	}
 	if (r->nfree) {
 		id = r->path_free[--r->nfree];
@@ -285,6 +294,12 @@ path_intern(struct rib *r, const struct bgp_path *bp)
 	r->path_slots[h] = (uint64_t)hash << 32 | id;
 	r->live_paths++;
 	return id;
+}
+
+static uint32_t
+path_intern(struct rib *r, const struct bgp_path *bp)
+{
+	return path_intern_h(r, bp, path_hash(bp));
 }
 
 static void
@@ -630,6 +645,14 @@ int
 rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
           uint32_t flap_window, struct rib_change_info *out)
 {
+	return rib_apply_h(r, peer, e, flap_window, out, NULL);
+}
+
+int
+rib_apply_h(struct rib *r, unsigned peer, const struct vg_elem *e,
+            uint32_t flap_window, struct rib_change_info *out,
+            const struct rib_hint *hint)
+{
 	struct rib_peer *p = &r->peers[peer];
 	uint32_t t = e->time_sec;
 	uint32_t id;
@@ -640,7 +663,8 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 	if (r->ngarbage > 4096)
 		path_collect(r);
 	if (e->type == VG_ELEM_WITHDRAW) {
-		id = pfx_find(r, &e->prefix, 0);
+		id = hint ? pfx_find_h(r, &e->prefix, hint->pfx_hash, 0)
+		          : pfx_find(r, &e->prefix, 0);
 		if (id == UINT32_MAX) {
 			out->change = RIB_WD_NONE;
 			out->pfx = UINT32_MAX;
@@ -679,7 +703,8 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		pid = p->last_path;
 		if (pid == PATH_NONE || pid >= r->npaths ||
 		    r->paths[pid].data == NULL || !path_eq(&r->paths[pid], bp)) {
-			pid = path_intern(r, bp);
+			pid = hint && e->path ? path_intern_h(r, bp, hint->path_hash)
+			                      : path_intern(r, bp);
 			if (pid == PATH_NONE)
 				return -1;
 			p->last_path = pid;
@@ -688,7 +713,8 @@ rib_apply(struct rib *r, unsigned peer, const struct vg_elem *e,
 		r->cache_gen = e->attrs_gen;
 		r->cache_path = pid;
 	}
-	id = pfx_find(r, &e->prefix, 1);
+	id = hint ? pfx_find_h(r, &e->prefix, hint->pfx_hash, 1)
+	          : pfx_find(r, &e->prefix, 1);
 	if (id == UINT32_MAX)
 		return -1;
 	x = &r->pfx[id];
