@@ -20,10 +20,22 @@ vg_grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
 			return -1;
 		nc *= 2;
 	}
-	np = realloc(*p, (size_t)nc * elem);
-	if (np == NULL)
-		return -1;
-	memset((char *)np + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+	if ((size_t)nc * elem >= ((size_t)1 << 20)) {
+		/* big: fresh zeroed memory (mapped, so the part not used yet
+		 * is not touched, nor counted in the RSS), the old copied */
+		np = calloc(nc, elem);
+		if (np == NULL)
+			return -1;
+		if (*cap)
+			memcpy(np, *p, (size_t)*cap * elem);
+		free(*p);
+	} else {
+		np = realloc(*p, (size_t)nc * elem);
+		if (np == NULL)
+			return -1;
+		memset((char *)np + (size_t)*cap * elem, 0,
+		       (size_t)(nc - *cap) * elem);
+	}
 	*p = np;
 	*cap = nc;
 	return 0;
