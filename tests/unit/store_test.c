@@ -154,7 +154,7 @@ test_meta_and_peers(void)
 	if (s == NULL)
 		return;
 	CHECK_EQ_INT(store_get_meta(s, "schema_version", buf, sizeof(buf)), 0);
-	CHECK_EQ_STR(buf, "1");
+	CHECK_EQ_STR(buf, "2");
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "300"), 0);
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "600"), 0);
 	CHECK_EQ_INT(store_get_meta(s, "bin_len", buf, sizeof(buf)), 0);
