@@ -267,6 +267,19 @@ if [ -x build/vigil ]; then
 	find "$WORK/seeds/partial" -size +65536c -delete
 fi
 
+# keyframe: packed keyframe rows of a real replay (byte 0: the chunk index
+# of the row's first_id, then the blob), when vigil is built
+if [ -x build/vigil ] && command -v sqlite3 >/dev/null; then
+	mkdir -p "$WORK/seeds/keyframe"
+	if build/vigil replay -q --db "$WORK/kf.db" --full-feed-v4 1000 \
+	    "$DATA/mrt/ris-bgpdump/input/updates.20160811.1600.gz" 2>/dev/null; then
+		sqlite3 "$WORK/kf.db" "select writefile('$WORK/seeds/keyframe/' ||
+		    first_id || '-' || bin_start, cast(char(first_id / 64) as blob) || data)
+		    from keyframes where first_id < 64 * 255 limit 20" >/dev/null
+	fi
+	rm -f "$WORK"/kf.db*
+fi
+
 # ---- run ------------------------------------------------------------------
 run_one() {
 	local h=$1

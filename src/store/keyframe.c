@@ -22,6 +22,9 @@
 
 enum { KF_NULL = 0, KF_INT = 1, KF_RAW = 2 };
 
+#define KF_STR_(x) #x
+#define KF_STR(x) KF_STR_(x)
+
 /* 2^53: integers up to this are exact doubles. */
 #define KF_INT_MAX 9007199254740992.0
 
@@ -41,7 +44,9 @@ real_kind(double v)
 {
 	if (isnan(v))
 		return KF_NULL;
-	if (v == floor(v) && fabs(v) <= KF_INT_MAX && !(v == 0 && signbit(v)))
+	/* -0.0 too: a REAL column of SQLite reads it back as 0, and these
+	 * rows must read as they would from signals */
+	if (v == floor(v) && fabs(v) <= KF_INT_MAX)
 		return KF_INT;
 	return KF_RAW;
 }
@@ -202,7 +207,7 @@ store_kf_decode(const uint8_t *p, size_t len, int64_t first_id,
 	}
 	if (get_varint(&c, &cnt) == 0 && (cnt == 0 || cnt > STORE_KF_CHUNK)) {
 		c.off = 0;
-		kf_fail(&c, "entry count not in 1..64");
+		kf_fail(&c, "entry count not in 1.." KF_STR(STORE_KF_CHUNK));
 	}
 	for (i = 0; c.why == NULL && i < cnt; i++) {
 		struct vg_signal *g = &sig[i];

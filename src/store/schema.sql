@@ -113,8 +113,8 @@ CREATE TABLE IF NOT EXISTS signals (
 --   varint  v4_units, v6_units, prefixes, origins, peers_up
 --   varint  announcements, withdrawals, path_changes, flaps (if bit 4)
 --   baseline, then inst_score, as the tag says
--- bin_start and bin_len are the row's.  Doubles read back exactly (-0.0
--- and non-integers are stored raw).
+-- bin_start and bin_len are the row's.  Doubles read back exactly, as
+-- from signals (where SQLite turns -0.0 into 0: so does the encoder).
 CREATE TABLE IF NOT EXISTS keyframes (
 	first_id  INTEGER NOT NULL,  -- entity id / 64 * 64
 	bin_start INTEGER NOT NULL,  -- the keyframe bin (has its bins row)

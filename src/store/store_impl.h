@@ -23,7 +23,9 @@ extern const char store_schema_sql[];
 
 /* Entity ids per keyframes row: the row of entity ID has first_id
  * ID / STORE_KF_CHUNK * STORE_KF_CHUNK. */
+#ifndef STORE_KF_CHUNK /* (other sizes only to measure them) */
 #define STORE_KF_CHUNK 64
+#endif
 
 /* Largest encoded entry (id gap, tag, nine varints, two doubles). */
 #define STORE_KF_ENTRY_MAX (5 + 1 + 2 * 10 + 7 * 5 + 2 * 10)

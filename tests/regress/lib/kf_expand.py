@@ -8,8 +8,15 @@ reading of the format documented in src/store/schema.sql.
                           into signals, the keyframes table dropped and
                           schema_version 1 (a version 1 database)
   kf_expand.py --dump DB  print every signal row (signals and keyframes
-                          together) in key order, as sqlite3 prints
-                          `select * from signals order by 1, 2, 3`
+                          together) ordered by entity id, bin
+  kf_expand.py --dump-text DB
+                          the same with the entity's text for its id,
+                          ordered by bin, text (ids differ between runs
+                          that add entities in another order)
+  kf_expand.py --query DB SQL
+                          run SQL with a temporary table signals_all (the
+                          columns of signals: every row of both tables);
+                          rows printed '|'-separated, NULL as ''
 
 Exits 1 with a message on a malformed blob or an (entity, bin) that is in
 both tables."""
@@ -110,21 +117,46 @@ def rows(db):
     return res
 
 
+def all_rows(db):
+    """signals and keyframes together; an (entity, bin) in both is an
+    error"""
+    out = db.execute("select * from signals").fetchall()
+    seen = {(r[0], r[1]) for r in out}
+    for r in rows(db):
+        if (r[0], r[1]) in seen:
+            sys.exit("kf_expand: entity %d bin %d in both tables" %
+                     (r[0], r[1]))
+        out.append(r)
+    return out
+
+
+def line(r):
+    return "|".join("" if x is None else
+                    (repr(x) if isinstance(x, float) else str(x)) for x in r)
+
+
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--dump":
+    if len(sys.argv) == 3 and sys.argv[1] in ("--dump", "--dump-text"):
         db = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
-        out = db.execute("select * from signals").fetchall()
-        seen = {(r[0], r[1]) for r in out}
-        for r in rows(db):
-            if (r[0], r[1]) in seen:
-                sys.exit("kf_expand: entity %d bin %d in both tables" %
-                         (r[0], r[1]))
-            out.append(r)
-        out.sort(key=lambda r: (r[0], r[1], r[2]))
+        out = all_rows(db)
+        if sys.argv[1] == "--dump-text":
+            text = dict(db.execute("select id, text from entities"))
+            out = [(text[r[0]],) + tuple(r[1:]) for r in out]
+            out.sort(key=lambda r: (r[1], r[0]))
+        else:
+            out.sort(key=lambda r: (r[0], r[1], r[2]))
         for r in out:
-            print("|".join("" if x is None else
-                           (repr(x) if isinstance(x, float) else str(x))
-                           for x in r))
+            print(line(r))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--query":
+        db = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
+        db.execute("create temp table signals_all as select * from signals "
+                   "where 0")
+        db.executemany("insert into temp.signals_all values "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       all_rows(db))
+        for r in db.execute(sys.argv[3]):
+            print(line(r))
         return
     if len(sys.argv) != 3:
         sys.exit(__doc__)
