@@ -271,11 +271,14 @@ fi
 # of the row's first_id, then the blob), when vigil is built
 if [ -x build/vigil ] && command -v sqlite3 >/dev/null; then
 	mkdir -p "$WORK/seeds/keyframe"
-	if build/vigil replay -q --db "$WORK/kf.db" --full-feed-v4 1000 \
-	    "$DATA/mrt/ris-bgpdump/input/updates.20160811.1600.gz" 2>/dev/null; then
+	# an hour of RouteViews updates across 01:00, a keyframe bin
+	# shellcheck disable=SC2046
+	build/vigil replay -q --db "$WORK/kf.db" --full-feed-v4 1000 \
+	    $(ls "$DATA"/mrt/rv2-2008-02-23/updates.*.bz2 | head -4) 2>/dev/null
+	if [ -s "$WORK/kf.db" ]; then
 		sqlite3 "$WORK/kf.db" "select writefile('$WORK/seeds/keyframe/' ||
 		    first_id || '-' || bin_start, cast(char(first_id / 64) as blob) || data)
-		    from keyframes where first_id < 64 * 255 limit 20" >/dev/null
+		    from keyframes where first_id < 64 * 128 limit 20" >/dev/null
 	fi
 	rm -f "$WORK"/kf.db*
 fi

@@ -1990,6 +1990,9 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 fail_msg:
 	snprintf(err, errlen, "%s: %s", path, s->err);
 fail:
+	/* statements the schema check prepared (a refused version) */
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->stmt[i].st);
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	free(s);
