@@ -267,6 +267,22 @@ if [ -x build/vigil ]; then
 	find "$WORK/seeds/partial" -size +65536c -delete
 fi
 
+# keyframe: packed keyframe rows of a real replay (byte 0: the chunk index
+# of the row's first_id, then the blob), when vigil is built
+if [ -x build/vigil ] && command -v sqlite3 >/dev/null; then
+	mkdir -p "$WORK/seeds/keyframe"
+	# an hour of RouteViews updates across 01:00, a keyframe bin
+	# shellcheck disable=SC2046
+	build/vigil replay -q --db "$WORK/kf.db" --full-feed-v4 1000 \
+	    $(ls "$DATA"/mrt/rv2-2008-02-23/updates.*.bz2 | head -4) 2>/dev/null
+	if [ -s "$WORK/kf.db" ]; then
+		sqlite3 "$WORK/kf.db" "select writefile('$WORK/seeds/keyframe/' ||
+		    first_id || '-' || bin_start, cast(char(first_id / 64) as blob) || data)
+		    from keyframes where first_id < 64 * 128 limit 20" >/dev/null
+	fi
+	rm -f "$WORK"/kf.db*
+fi
+
 # ---- run ------------------------------------------------------------------
 run_one() {
 	local h=$1

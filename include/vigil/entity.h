@@ -61,7 +61,18 @@ struct vg_signal {
 	double baseline;        /* detector's visibility baseline (units),
 	                           NaN while warming up */
 	double inst_score;      /* instability score (robust z), NaN if none */
+	uint8_t flags;          /* VG_SIG_* below */
 };
+
+/*
+ * vg_signal.flags: VG_SIG_KEYFRAME_ONLY marks a row the detector emits only
+ * because its bin is a keyframe bin (every entity gets a row once an hour,
+ * so readers never look back further): nothing changed, no counter moved,
+ * no event is open or pending.  The store keeps these rows packed (table
+ * keyframes, src/store/schema.sql) and reads them back as ordinary rows;
+ * rows read from the store have flags 0.
+ */
+#define VG_SIG_KEYFRAME_ONLY 0x01
 
 enum vg_event_kind {
 	VG_EVENT_OUTAGE = 1,

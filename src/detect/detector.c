@@ -737,10 +737,11 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 
 	/* the signal: sparse, see README (a row when something changed, the
 	 * counters are not zero, an event is open, or every hour) */
-	int emit = e->touched || e->v4 != e->last_v4 || e->v6 != e->last_v6 ||
-	           e->npfx != e->last_emit_npfx || d->out.id || d->inst.id ||
-	           d->pend || (bin_start / ob->o.bin_len) % KEYFRAME_BINS == 0;
-	if (!emit)
+	int changed = e->touched || e->v4 != e->last_v4 ||
+	              e->v6 != e->last_v6 || e->npfx != e->last_emit_npfx ||
+	              d->out.id || d->inst.id || d->pend;
+	int keyframe = (bin_start / ob->o.bin_len) % KEYFRAME_BINS == 0;
+	if (!changed && !keyframe)
 		return;
 	if (ob->nsig == ob->capsig) {
 		uint32_t nc = ob->capsig ? ob->capsig * 2 : 1024;
@@ -768,6 +769,8 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	              : ready               ? d->base
 	                                    : NAN;
 	s->inst_score = score;
+	/* only the hour's keyframe asked for it: the store packs these */
+	s->flags = changed ? 0 : VG_SIG_KEYFRAME_ONLY;
 	e->last_v4 = e->v4;
 	e->last_v6 = e->v6;
 	e->last_emit_npfx = e->npfx;

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: BSD-2-Clause
--- The vigil database schema (version 1).  This file is the readable source;
+-- The vigil database schema (version 2; version 1 had no keyframes table).  This file is the readable source;
 -- src/store/schema.c holds the same text as a C string (regenerate it with
 -- src/store/schema_gen.sh; tests/unit/store_test.c fails if they differ).
 -- Every statement is idempotent: store_open(STORE_CREATE) runs all of it.
@@ -47,7 +47,7 @@ CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);
 
 -- Time bins that hold signals (one row per bin): the covered time range,
 -- and the driver of per-entity signal reads (see signals).  Every
--- bin_start in signals must have its row here; store_put_signals sees to
+-- bin_start in signals and keyframes must have its row here; store_put_signals sees to
 -- it, and whoever writes signals by other means must too.
 CREATE TABLE IF NOT EXISTS bins (
 	bin_start INTEGER PRIMARY KEY,  -- start of the bin
@@ -87,6 +87,40 @@ CREATE TABLE IF NOT EXISTS signals (
 	inst_score    REAL,              -- instability score (robust z); NULL
 	                                 -- if none
 	PRIMARY KEY (bin_start, entity_id)  -- time first: see above
+) WITHOUT ROWID;
+
+-- Keyframe rows, packed.  Once an hour (every 12th bin of 5 minutes: bins
+-- whose bin_start / bin_len is a multiple of 12) the detector writes a
+-- signal for every entity, changed or not, so that a reader never looks
+-- back more than an hour for an entity's state.  The rows it writes ONLY
+-- for that reason (nothing changed since its last row, no event open or
+-- pending) are not in signals but here, the rows of 64 consecutive entity
+-- ids in one blob: one SQLite row per (chunk, keyframe bin) instead of 64.
+-- Together, signals and keyframes hold what signals alone held in version
+-- 1; an (entity, bin) is in one or the other, never both.  The store's
+-- readers (store_query_signals, store_signal_at) merge them.  Keyed chunk
+-- first: "the chunk's latest keyframe at or before T" is one seek.
+--
+-- data: varint N (1..64, entries), then N entries in increasing id order.
+-- Varints are unsigned LEB128 (7 bits a byte, low first, at most 10 bytes).
+-- An entry:
+--   varint  id gap: entity_id - previous id - 1 (the first: entity_id -
+--           first_id); every id is in [first_id, first_id + 64)
+--   byte    tag: bits 0-1 how baseline is stored, bits 2-3 inst_score
+--           (0 NULL, 1 an integer as a zigzag varint, 2 eight bytes of
+--           IEEE 754 binary64, little-endian); bit 4 set when the four
+--           counters follow (else they are 0); bits 5-7 zero
+--   varint  v4_units, v6_units, prefixes, origins, peers_up
+--   varint  announcements, withdrawals, path_changes, flaps (if bit 4)
+--   baseline, then inst_score, as the tag says
+-- bin_start and bin_len are the row's.  Doubles read back exactly, as
+-- from signals (where SQLite turns -0.0 into 0: so does the encoder).
+CREATE TABLE IF NOT EXISTS keyframes (
+	first_id  INTEGER NOT NULL,  -- entity id / 64 * 64
+	bin_start INTEGER NOT NULL,  -- the keyframe bin (has its bins row)
+	bin_len   INTEGER NOT NULL,  -- seconds
+	data      BLOB NOT NULL,     -- the entries, as above
+	PRIMARY KEY (first_id, bin_start)
 ) WITHOUT ROWID;
 
 -- Outages and instability episodes raised by the detectors.  The detector

@@ -61,6 +61,14 @@ enum {
 	ST_DATA_VERSION,
 	ST_SIG_BETWEEN,
 	ST_BEGIN_READ,
+	ST_BIN_HAS,
+	ST_SIG_DEL,
+	ST_KF_PUT,
+	ST_KF_GET,
+	ST_KF_DEL,
+	ST_KF_RANGE,
+	ST_KF_BACK,
+	ST_KF_EXISTS,
 	ST_FIXED_N,
 };
 
@@ -156,6 +164,25 @@ static const char *const fixed_sql[ST_FIXED_N] = {
                        "s.entity_id = ?1 "
                        "WHERE b.bin_start BETWEEN ?3 AND ?2 "
                        "ORDER BY b.bin_start DESC LIMIT 1",
+    [ST_BIN_HAS] = "SELECT 1 FROM bins WHERE bin_start = ?1",
+    [ST_SIG_DEL] = "DELETE FROM signals WHERE bin_start = ?1 AND "
+                   "entity_id = ?2",
+    /* the keyframes statements are prepared only when the table exists
+     * (a version 1 database opened read-only may lack it) */
+    [ST_KF_PUT] = "INSERT OR REPLACE INTO keyframes (first_id, bin_start, "
+                  "bin_len, data) VALUES (?1, ?2, ?3, ?4)",
+    [ST_KF_GET] = "SELECT bin_len, data FROM keyframes WHERE first_id = ?1 "
+                  "AND bin_start = ?2",
+    [ST_KF_DEL] = "DELETE FROM keyframes WHERE first_id = ?1 AND "
+                  "bin_start = ?2",
+    [ST_KF_RANGE] = "SELECT bin_start, bin_len, data FROM keyframes "
+                    "WHERE first_id = ?1 AND bin_start BETWEEN ?2 AND ?3 "
+                    "ORDER BY bin_start",
+    [ST_KF_BACK] = "SELECT bin_start, bin_len, data FROM keyframes "
+                   "WHERE first_id = ?1 AND bin_start BETWEEN ?3 AND ?2 "
+                   "ORDER BY bin_start DESC",
+    [ST_KF_EXISTS] = "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                     "AND name = 'keyframes'",
 };
 
 /*
@@ -206,6 +233,17 @@ struct vg_store {
 	size_t cap_ord;
 	uint32_t *slot;          /* put_signals: row + 1 by entity id */
 	size_t cap_slot;
+	int has_kf;              /* the keyframes table exists: read it */
+	int kf_pack;             /* write keyframe-only rows to it */
+	struct kf_acc {          /* put_signals: the blob being filled */
+		int active, loaded, dirty;
+		int64_t first_id;
+		uint32_t bin, bin_len;
+		size_t n;
+		int64_t ids[STORE_KF_CHUNK];
+		struct vg_signal sig[STORE_KF_CHUNK];
+		uint8_t buf[10 + STORE_KF_CHUNK * STORE_KF_ENTRY_MAX];
+	} kf;
 	char err[256];
 };
 
@@ -829,6 +867,174 @@ put_bin(struct vg_store *s, uint32_t start, uint32_t len)
 	return 0;
 }
 
+/* ---- keyframes (the packed keyframe-only rows; see schema.sql) ---- */
+
+/* 1 if bin START has its bins row (signals were written for it before),
+ * 0 if not, -1 on error. */
+static int
+bin_has(struct vg_store *s, uint32_t start)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_BIN_HAS);
+	int rc;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, start);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "reading a bin");
+	stmt_put(s, ST_BIN_HAS, st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+sig_del(struct vg_store *s, uint32_t bin, int64_t id)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_SIG_DEL);
+	int rc;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, bin);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "replacing a signal");
+	stmt_put(s, ST_SIG_DEL, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Decode a keyframes blob (column COL of ST) into the caller's arrays; a
+ * corrupt one is an error naming the row.  0 / -1. */
+static int
+kf_col_decode(struct vg_store *s, sqlite3_stmt *st, int col, int64_t first,
+              uint32_t bin, int64_t *ids, struct vg_signal *sig, size_t *n)
+{
+	char why[200];
+	const void *p = sqlite3_column_blob(st, col);
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	if (store_kf_decode(p, len, first, ids, sig, n, why, sizeof(why)) < 0) {
+		set_err(s, "corrupt database: %s (bin %u)", why, bin);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Begin the blob of chunk FIRST in bin BIN.  With LOAD (the bin is being
+ * written again), start from the entries already stored.  0 / -1.
+ */
+static int
+kf_start(struct vg_store *s, int64_t first, uint32_t bin, uint32_t bin_len,
+         int load)
+{
+	struct kf_acc *a = &s->kf;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	a->active = 1;
+	a->loaded = a->dirty = 0;
+	a->first_id = first;
+	a->bin = bin;
+	a->bin_len = bin_len;
+	a->n = 0;
+	if (!load)
+		return 0;
+	if ((st = stmt_get(s, ST_KF_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, bin);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		a->loaded = 1;
+		ret = kf_col_decode(s, st, 1, first, bin, a->ids, a->sig, &a->n);
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(s, "reading keyframes");
+	}
+	stmt_put(s, ST_KF_GET, st);
+	return ret;
+}
+
+/* Put the keyframe entry of ID (in the current chunk), replacing one. */
+static int
+kf_set(struct vg_store *s, int64_t id, const struct vg_signal *g)
+{
+	struct kf_acc *a = &s->kf;
+	size_t i = a->n;
+	while (i > 0 && a->ids[i - 1] > id)
+		i--;
+	if (i == 0 || a->ids[i - 1] != id) {
+		if (a->n == STORE_KF_CHUNK) { /* ids are unique: cannot be */
+			set_err(s, "keyframes: chunk of %lld overfull",
+			        (long long)a->first_id);
+			return -1;
+		}
+		memmove(&a->ids[i + 1], &a->ids[i], (a->n - i) * sizeof(*a->ids));
+		memmove(&a->sig[i + 1], &a->sig[i], (a->n - i) * sizeof(*a->sig));
+		a->n++;
+	} else {
+		i--;
+	}
+	a->ids[i] = id;
+	a->sig[i] = *g;
+	a->dirty = 1;
+	return 0;
+}
+
+/* Drop the keyframe entry of ID if the chunk has one. */
+static void
+kf_remove(struct vg_store *s, int64_t id)
+{
+	struct kf_acc *a = &s->kf;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->ids[i] == id) {
+			memmove(&a->ids[i], &a->ids[i + 1],
+			        (a->n - i - 1) * sizeof(*a->ids));
+			memmove(&a->sig[i], &a->sig[i + 1],
+			        (a->n - i - 1) * sizeof(*a->sig));
+			a->n--;
+			a->dirty = 1;
+			return;
+		}
+}
+
+/* Write the current blob if it changed (or delete an emptied one). */
+static int
+kf_flush(struct vg_store *s)
+{
+	struct kf_acc *a = &s->kf;
+	sqlite3_stmt *st;
+	int rc, i;
+
+	if (!a->active)
+		return 0;
+	a->active = 0;
+	if (!a->dirty)
+		return 0;
+	if (a->n == 0 && !a->loaded)
+		return 0;
+	i = a->n ? ST_KF_PUT : ST_KF_DEL;
+	if ((st = stmt_get(s, i)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, a->first_id);
+	sqlite3_bind_int64(st, 2, a->bin);
+	if (a->n) {
+		size_t len = store_kf_encode(a->first_id, a->ids, a->sig, a->n,
+		                             a->buf, sizeof(a->buf));
+		if (len == 0) {
+			stmt_put(s, i, st);
+			set_err(s, "keyframes: cannot encode the chunk of %lld",
+			        (long long)a->first_id);
+			return -1;
+		}
+		sqlite3_bind_int64(st, 3, a->bin_len);
+		sqlite3_bind_blob(st, 4, a->buf, (int)len, SQLITE_STATIC);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "writing keyframes");
+	stmt_put(s, i, st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int
 sig_ord_cmp(const void *a, const void *b)
 {
@@ -928,13 +1134,53 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		qsort(s->ord, n, sizeof(*s->ord), sig_ord_cmp);
 	if ((st = stmt_get(s, ST_SIG_PUT)) == NULL)
 		return -1;
-	for (size_t k = 0; k < n; k++) {
+	struct kf_acc *a = &s->kf;
+	int64_t cur_bin = -1;
+	int reput = 0, failed = 0;
+	a->active = 0;
+	for (size_t k = 0; k < n && !failed; k++) {
 		const struct vg_signal *g = &sig[s->ord[k].i];
-		if (put_bin(s, g->bin_start, g->bin_len) < 0) {
-			stmt_put(s, ST_SIG_PUT, st);
-			return -1;
+		int64_t id = s->ord[k].id;
+		/* rows of one key: the last wins */
+		if (k + 1 < n && s->ord[k + 1].bin == s->ord[k].bin &&
+		    s->ord[k + 1].id == id)
+			continue;
+		if ((int64_t)g->bin_start != cur_bin) {
+			int rc2;
+			if (kf_flush(s) < 0 ||
+			    (rc2 = s->kf_pack ? bin_has(s, g->bin_start) : 0) < 0 ||
+			    put_bin(s, g->bin_start, g->bin_len) < 0) {
+				failed = 1;
+				break;
+			}
+			reput = rc2;
+			cur_bin = g->bin_start;
 		}
-		sqlite3_bind_int64(st, 1, s->ord[k].id);
+		int packed = s->kf_pack && (g->flags & VG_SIG_KEYFRAME_ONLY);
+		if (packed || reput) {
+			int64_t first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
+			if (a->active && a->first_id != first && kf_flush(s) < 0) {
+				failed = 1;
+				break;
+			}
+			if (!a->active &&
+			    kf_start(s, first, g->bin_start, g->bin_len, reput) < 0) {
+				failed = 1;
+				break;
+			}
+		}
+		if (packed) {
+			/* a bin written again: the row may be in signals */
+			if (kf_set(s, id, g) < 0 ||
+			    (reput && sig_del(s, g->bin_start, id) < 0)) {
+				failed = 1;
+				break;
+			}
+			continue;
+		}
+		if (reput)
+			kf_remove(s, id);
+		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, g->bin_start);
 		sqlite3_bind_int64(st, 3, g->bin_len);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)g->v4_units);
@@ -952,11 +1198,14 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			db_fail(s, "writing a signal");
-			break;
+			failed = 1;
 		}
 	}
 	stmt_put(s, ST_SIG_PUT, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (!failed && kf_flush(s) < 0)
+		failed = 1;
+	a->active = 0;
+	return failed ? -1 : 0;
 }
 
 int
@@ -991,46 +1240,159 @@ row_signal(sqlite3_stmt *st, const struct vg_entity *ent,
 	g->inst_score = col_real(st, 12);
 }
 
+/*
+ * Keyframe entries of one entity, read from the rows of its chunk that a
+ * statement returns (bin_start, bin_len, data), in the statement's order.
+ */
+struct kf_reader {
+	sqlite3_stmt *st;
+	int slot;
+	int64_t id, first;
+	int64_t ids[STORE_KF_CHUNK];
+	struct vg_signal sig[STORE_KF_CHUNK];
+};
+
+/* The next row of the chunk: 1 with its bin in *BIN and the entity's
+ * entry in *G if it has one (*HAVE), 0 at the end, -1 on error. */
+static int
+kf_next(struct vg_store *s, struct kf_reader *r, const struct vg_entity *ent,
+        uint32_t *bin, int *have, struct vg_signal *g)
+{
+	size_t n;
+	int rc = sqlite3_step(r->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_fail(s, "reading keyframes");
+	*bin = col_u32(r->st, 0);
+	*have = 0;
+	if (kf_col_decode(s, r->st, 2, r->first, *bin, r->ids, r->sig, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (r->ids[i] == r->id) {
+			*g = r->sig[i];
+			g->ent = *ent;
+			g->bin_start = *bin;
+			g->bin_len = col_u32(r->st, 1);
+			*have = 1;
+			break;
+		}
+	return 1;
+}
+
+/* The next keyframe entry of the entity: 1 (in *G), 0 none, -1 error. */
+static int
+kf_next_entry(struct vg_store *s, struct kf_reader *r,
+              const struct vg_entity *ent, struct vg_signal *g)
+{
+	uint32_t bin;
+	int have, rc;
+	while ((rc = kf_next(s, r, ent, &bin, &have, g)) == 1)
+		if (have)
+			return 1;
+	return rc;
+}
+
+/*
+ * The entity's rows in signals merged with its entries in keyframes, by
+ * bin: one range read of each (the chunk's keyframes rows are adjacent),
+ * exactly the rows a version 1 database held in signals alone.
+ */
 int
 store_query_signals(struct vg_store *s, const struct vg_entity *ent,
                     uint32_t from, uint32_t until, store_signal_fn fn,
                     void *ctx)
 {
+	struct kf_reader *r = NULL;
+	struct vg_signal a, b;
 	sqlite3_stmt *st;
 	int64_t id;
-	int rc;
+	int rc, ra = 0, rb = 0, failed = 0;
 
 	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
 		return rc;
-	if ((st = stmt_get(s, ST_SIG_RANGE)) == NULL)
+	if (s->has_kf) {
+		if ((r = malloc(sizeof(*r))) == NULL) {
+			set_err(s, "out of memory");
+			return -1;
+		}
+		r->id = id;
+		r->first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
+		r->slot = ST_KF_RANGE;
+		if ((r->st = stmt_get(s, ST_KF_RANGE)) == NULL) {
+			free(r);
+			return -1;
+		}
+		sqlite3_bind_int64(r->st, 1, r->first);
+		sqlite3_bind_int64(r->st, 2, from);
+		sqlite3_bind_int64(r->st, 3, until);
+	}
+	if ((st = stmt_get(s, ST_SIG_RANGE)) == NULL) {
+		if (r) {
+			stmt_put(s, r->slot, r->st);
+			free(r);
+		}
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, from);
 	sqlite3_bind_int64(st, 3, until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vg_signal g;
-		row_signal(st, ent, &g);
-		if (fn(ctx, &g))
-			break;
+
+	/* ra, rb: 1 while a (signals) or b (keyframes) holds the next row */
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_signal(st, ent, &a);
+		ra = 1;
+	} else if (rc != SQLITE_DONE) {
+		failed = db_fail(s, "reading signals");
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		db_fail(s, "reading signals");
+	if (!failed && r && (rb = kf_next_entry(s, r, ent, &b)) < 0)
+		failed = 1;
+	while (!failed && (ra || rb)) {
+		const struct vg_signal *g;
+		int take_a = ra && (!rb || a.bin_start <= b.bin_start);
+		struct vg_signal out;
+		/* never both in one bin; if a file has both, signals wins */
+		if (take_a && rb && a.bin_start == b.bin_start &&
+		    (rb = kf_next_entry(s, r, ent, &b)) < 0) {
+			failed = 1;
+			break;
+		}
+		out = take_a ? a : b;
+		g = &out;
+		if (fn(ctx, g))
+			break;
+		if (take_a) {
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				row_signal(st, ent, &a);
+			} else {
+				ra = 0;
+				if (rc != SQLITE_DONE)
+					failed = db_fail(s, "reading signals");
+			}
+		} else if ((rb = kf_next_entry(s, r, ent, &b)) < 0) {
+			failed = 1;
+		}
+	}
 	stmt_put(s, ST_SIG_RANGE, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	if (r) {
+		stmt_put(s, r->slot, r->st);
+		free(r);
+	}
+	return failed ? -1 : 0;
 }
 
-/* The latest signal of ENT in [since, at] (statement I binds since as ?3
- * or not at all). */
+/* The latest row of ENT in signals alone in [since, at]: statement I binds
+ * since as ?3 or not at all.  1 (in SIG) / 0 / -1. */
 static int
-signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
-              uint32_t since, uint32_t at, struct vg_signal *sig)
+signal_latest_rows(struct vg_store *s, int i, int64_t id,
+                   const struct vg_entity *ent, uint32_t since, uint32_t at,
+                   struct vg_signal *sig)
 {
 	sqlite3_stmt *st;
-	int64_t id;
 	int rc;
 
-	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
-		return rc;
 	if ((st = stmt_get(s, i)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -1044,6 +1406,69 @@ signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
 		db_fail(s, "reading a signal");
 	stmt_put(s, i, st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The latest signal of ENT in [since, at] (statement I: ST_SIG_AT, since
+ * 0, or ST_SIG_BETWEEN).  Walks the chunk's keyframes rows back from AT:
+ * for each (bin k), a signals row in [k, hi] is the answer, else the
+ * entity's entry in k if it has one, else on to the row before, hi = k - 1.
+ * An entity in the latest keyframe costs one keyframes seek and the
+ * signals lookups of the bins after it (at most an hour's).
+ */
+static int
+signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
+              uint32_t since, uint32_t at, struct vg_signal *sig)
+{
+	struct kf_reader *r;
+	struct vg_signal kg;
+	int64_t id;
+	uint32_t hi = at, k;
+	int rc, have;
+
+	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
+		return rc;
+	if (!s->has_kf)
+		return signal_latest_rows(s, i, id, ent, since, at, sig);
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		set_err(s, "out of memory");
+		return -1;
+	}
+	r->id = id;
+	r->first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
+	r->slot = ST_KF_BACK;
+	if ((r->st = stmt_get(s, ST_KF_BACK)) == NULL) {
+		free(r);
+		return -1;
+	}
+	sqlite3_bind_int64(r->st, 1, r->first);
+	sqlite3_bind_int64(r->st, 2, at);
+	sqlite3_bind_int64(r->st, 3, since);
+	for (;;) {
+		rc = kf_next(s, r, ent, &k, &have, &kg);
+		if (rc < 0)
+			break;
+		if (rc == 0) { /* no keyframe left: signals alone */
+			rc = signal_latest_rows(s, i, id, ent, since, hi, sig);
+			break;
+		}
+		rc = signal_latest_rows(s, ST_SIG_BETWEEN, id, ent, k, hi, sig);
+		if (rc != 0)
+			break;
+		if (have) {
+			*sig = kg;
+			rc = 1;
+			break;
+		}
+		if (k == 0 || k - 1 < since) {
+			rc = 0;
+			break;
+		}
+		hi = k - 1;
+	}
+	stmt_put(s, r->slot, r->st);
+	free(r);
+	return rc;
 }
 
 int
@@ -1468,7 +1893,14 @@ setup_schema(struct vg_store *s, int create)
 			return -1;
 		}
 		if (store_get_meta(s, "schema_version", v, sizeof(v)) < 0) {
-			snprintf(v, sizeof(v), "%d", STORE_SCHEMA_VERSION);
+			/* VIGIL_KEYFRAME_ROWS=1: a version 1 database, with
+			 * every keyframe row in signals (a reference for the
+			 * tests, or a file for an older vigil) */
+			const char *rows = getenv("VIGIL_KEYFRAME_ROWS");
+			snprintf(v, sizeof(v), "%d",
+			         rows && strcmp(rows, "1") == 0
+			             ? 1
+			             : STORE_SCHEMA_VERSION);
 			if (store_set_meta(s, "schema_version", v) < 0) {
 				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
 				             NULL);
@@ -1490,6 +1922,21 @@ setup_schema(struct vg_store *s, int create)
 		        v, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	/* Version 1 keeps its layout (every row in signals: an older vigil
+	 * still reads it whole), and may lack the table when opened
+	 * read-only; it is read wherever it exists. */
+	sqlite3_stmt *st = stmt_get(s, ST_KF_EXISTS);
+	int rc;
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "reading the schema");
+	stmt_put(s, ST_KF_EXISTS, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	s->has_kf = rc == SQLITE_ROW;
+	s->kf_pack = s->has_kf && ver >= 2;
 	s->err[0] = '\0';
 	return 0;
 }
@@ -1543,6 +1990,9 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 fail_msg:
 	snprintf(err, errlen, "%s: %s", path, s->err);
 fail:
+	/* statements the schema check prepared (a refused version) */
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->stmt[i].st);
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	free(s);

@@ -38,6 +38,8 @@ dump() {
 		echo "== $t"
 		sqlite3 "$1" "select * from $t order by 1, 2, 3"
 	done
+	echo "== keyframes"
+	sqlite3 "$1" "select first_id, bin_start, bin_len, hex(data) from keyframes order by 1, 2"
 }
 
 # compare NAME [replay options and files]: lazy vs eager
@@ -53,9 +55,10 @@ compare() {
 	dump "$T/eager.db" >"$T/eager.dump"
 	dump "$T/direct.db" >"$T/direct.dump"
 	local rows; rows=$(grep -vc '^==' "$T/lazy.dump")
+	local kf; kf=$(sed -n '/^== keyframes/,$p' "$T/lazy.dump" | grep -vc '^==')
 	if [ $rc1 -le 1 ] && [ $rc1 = $rc2 ] && [ "$rows" -gt 100 ] &&
 	   cmp -s "$T/lazy.dump" "$T/eager.dump" && cmp -s "$T/lazy.json" "$T/eager.json"; then
-		echo "ok lazy_equals_eager_$name ($rows rows, $(wc -l <"$T/lazy.json") events)"
+		echo "ok lazy_equals_eager_$name ($rows rows, $kf of them keyframe blobs, $(wc -l <"$T/lazy.json") events)"
 	else
 		echo "FAIL lazy_equals_eager_$name (exit $rc1/$rc2, $rows rows)"
 		diff "$T/lazy.dump" "$T/eager.dump" | head -5

@@ -61,12 +61,10 @@ n=$(wc -l <"$T/one.jsonl")
 [ -s "$T/one.ev" ] && cmp -s "$T/one.ev" "$T/merged.ev" && echo "ok merged_db_events_identical" ||
 	echo "FAIL merged_db_events_identical"
 
-# every signal row identical (entities by their text: ids are internal)
+# every signal row identical (entities by their text: ids are internal),
+# the packed keyframe rows included (lib/kf_expand.py)
 sig() {
-	sqlite3 "$1" "select e.text, s.bin_start, s.bin_len, s.v4_units, s.v6_units, s.prefixes,
-	  s.origins, s.announcements, s.withdrawals, s.path_changes, s.flaps, s.peers_up,
-	  quote(s.baseline), quote(s.inst_score)
-	  from signals s join entities e on e.id = s.entity_id order by s.bin_start, e.text"
+	python3 tests/regress/lib/kf_expand.py --dump-text "$1"
 }
 sig "$T/one.db" >"$T/one.sig"
 sig "$T/merged.db" >"$T/merged.sig"

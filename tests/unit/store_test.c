@@ -8,6 +8,7 @@
  * (VIGIL_STORE_BENCH_ROWS=N for a longer run).
  */
 #include <math.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +155,7 @@ test_meta_and_peers(void)
 	if (s == NULL)
 		return;
 	CHECK_EQ_INT(store_get_meta(s, "schema_version", buf, sizeof(buf)), 0);
-	CHECK_EQ_STR(buf, "1");
+	CHECK_EQ_STR(buf, "2");
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "300"), 0);
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "600"), 0);
 	CHECK_EQ_INT(store_get_meta(s, "bin_len", buf, sizeof(buf)), 0);
@@ -886,6 +887,543 @@ test_insert_rate(void)
 	free(sig);
 }
 
+/* ---- packed keyframes (store/keyframe.c, table keyframes) ---- */
+
+/* Two signals are the same row: every stored field, doubles exactly (NaN
+ * as NaN; -0.0 as 0, which is what SQLite's REAL columns give back too). */
+static int
+same_double(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return a == b;
+}
+
+static int
+same_values(const struct vg_signal *a, const struct vg_signal *b)
+{
+	return a->v4_units == b->v4_units && a->v6_units == b->v6_units &&
+	       a->prefixes == b->prefixes && a->origins == b->origins &&
+	       a->announcements == b->announcements &&
+	       a->withdrawals == b->withdrawals &&
+	       a->path_changes == b->path_changes && a->flaps == b->flaps &&
+	       a->peers_up == b->peers_up &&
+	       same_double(a->baseline, b->baseline) &&
+	       same_double(a->inst_score, b->inst_score);
+}
+
+/* Awkward values for entry I: every double kind, the largest counts. */
+static void
+kf_values(struct vg_signal *g, unsigned i)
+{
+	static const double reals[] = {
+	    NAN, 0.0, -0.0, 4.0, -3.0, 0.5, 1e300, -1e-300, INFINITY,
+	    -INFINITY, 9007199254740992.0, 9007199254740994.0,
+	    -9007199254740992.0, 123456.789, 1.0 / 3};
+	size_t nr = sizeof(reals) / sizeof(reals[0]);
+	memset(g, 0, sizeof(*g));
+	g->v4_units = i % 3 == 0 ? UINT64_MAX : i * 1000003ull;
+	g->v6_units = i % 5 == 0 ? (uint64_t)1 << 63 : i;
+	g->prefixes = i % 4 == 0 ? UINT32_MAX : i * 7;
+	g->origins = i;
+	g->peers_up = 12;
+	if (i % 2) { /* counters in half of them */
+		g->announcements = i % 6 == 1 ? UINT32_MAX : i;
+		g->withdrawals = i + 1;
+		g->path_changes = 0;
+		g->flaps = i % 7 == 0 ? UINT32_MAX : 1;
+	}
+	g->baseline = reals[i % nr];
+	g->inst_score = reals[(i * 7 + 3) % nr];
+}
+
+static void
+test_kf_roundtrip(void)
+{
+	static uint8_t buf[10 + STORE_KF_CHUNK * STORE_KF_ENTRY_MAX];
+	struct vg_signal in[STORE_KF_CHUNK], out[STORE_KF_CHUNK];
+	int64_t ids[STORE_KF_CHUNK], got[STORE_KF_CHUNK];
+	char err[200];
+	size_t n, len;
+
+	/* a full chunk, a sparse one, one entity at either end, a chunk of
+	 * huge ids */
+	static const struct {
+		int64_t first;
+		unsigned n, step, off;
+	} shape[] = {{0, 64, 1, 0},   {64, 64, 1, 0},  {128, 9, 7, 1},
+	             {192, 1, 1, 0},  {192, 1, 1, 63}, {4096, 2, 63, 0},
+	             {(INT64_MAX - 64) / 64 * 64, 3, 20, 2}};
+	for (size_t k = 0; k < sizeof(shape) / sizeof(shape[0]); k++) {
+		for (unsigned i = 0; i < shape[k].n; i++) {
+			ids[i] = shape[k].first + shape[k].off + i * shape[k].step;
+			kf_values(&in[i], (unsigned)k * 64 + i);
+		}
+		len = store_kf_encode(shape[k].first, ids, in, shape[k].n, buf,
+		                      sizeof(buf));
+		CHECK(len > 0);
+		CHECK_EQ_INT(store_kf_decode(buf, len, shape[k].first, got, out,
+		                             &n, err, sizeof(err)),
+		             0);
+		CHECK_EQ_INT(n, shape[k].n);
+		for (unsigned i = 0; i < n && i < shape[k].n; i++) {
+			CHECK_EQ_INT(got[i], ids[i]);
+			CHECK(same_values(&in[i], &out[i]));
+		}
+	}
+	/* an idle entity's entry is small: gap, tag, five one-byte counts
+	 * and an integer baseline */
+	memset(&in[0], 0, sizeof(in[0]));
+	in[0].v4_units = 4;
+	in[0].prefixes = 4;
+	in[0].origins = 1;
+	in[0].peers_up = 12;
+	in[0].baseline = 4;
+	in[0].inst_score = NAN;
+	ids[0] = 64 + 5;
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 1, buf, sizeof(buf)),
+	             1 + 1 + 1 + 5 + 1);
+}
+
+static void
+test_kf_encode_refuses(void)
+{
+	static uint8_t buf[10 + (STORE_KF_CHUNK + 1) * STORE_KF_ENTRY_MAX];
+	struct vg_signal in[STORE_KF_CHUNK + 1];
+	int64_t ids[STORE_KF_CHUNK + 1];
+
+	for (unsigned i = 0; i <= STORE_KF_CHUNK; i++) {
+		kf_values(&in[i], i);
+		ids[i] = 64 + i;
+	}
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 0, buf, sizeof(buf)), 0);
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 65, buf, sizeof(buf)), 0);
+	CHECK(store_kf_encode(64, ids, in, 64, buf, sizeof(buf)) > 0);
+	CHECK_EQ_INT(store_kf_encode(60, ids, in, 2, buf, sizeof(buf)), 0);
+	CHECK_EQ_INT(store_kf_encode(0, ids, in, 2, buf, sizeof(buf)), 0);
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 2, buf, 20), 0);
+	ids[1] = ids[0]; /* not increasing */
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 2, buf, sizeof(buf)), 0);
+	ids[1] = 128; /* the next chunk */
+	CHECK_EQ_INT(store_kf_encode(64, ids, in, 2, buf, sizeof(buf)), 0);
+}
+
+/* A bad blob: -1, a message saying what and at which byte, *N 0. */
+static void
+kf_bad(const uint8_t *p, size_t len, int64_t first, const char *why)
+{
+	struct vg_signal out[STORE_KF_CHUNK];
+	int64_t ids[STORE_KF_CHUNK];
+	char err[200] = "";
+	size_t n = 99;
+	CHECK_EQ_INT(store_kf_decode(p, len, first, ids, out, &n, err,
+	                             sizeof(err)),
+	             -1);
+	CHECK_EQ_INT(n, 0);
+	if (strstr(err, why) == NULL || strstr(err, "keyframes row") == NULL) {
+		fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err, why);
+		CHECK(0);
+	}
+}
+
+static void
+test_kf_decode_bad(void)
+{
+	static uint8_t buf[10 + STORE_KF_CHUNK * STORE_KF_ENTRY_MAX];
+	struct vg_signal in[STORE_KF_CHUNK], out[STORE_KF_CHUNK];
+	int64_t ids[STORE_KF_CHUNK];
+	char err[200];
+	size_t len, n;
+
+	for (unsigned i = 0; i < 5; i++) {
+		kf_values(&in[i], i + 1);
+		ids[i] = 128 + 3 * i;
+	}
+	len = store_kf_encode(128, ids, in, 5, buf, sizeof(buf));
+	CHECK(len > 20);
+	/* every cut is an error, never a read past the end (ASan) */
+	for (size_t cut = 0; cut < len; cut++) {
+		uint8_t *c = malloc(cut ? cut : 1);
+		if (c == NULL)
+			abort();
+		memcpy(c, buf, cut);
+		kf_bad(cut ? c : NULL, cut, 128, cut ? "" : "truncated");
+		free(c);
+	}
+	kf_bad(buf, 1, 128, "truncated at byte 1 of 1");
+	/* one byte too many */
+	buf[len] = 0;
+	kf_bad(buf, len + 1, 128, "bytes after the last entry");
+	/* the row's first_id decides the chunk: the ids are outside 0 */
+	CHECK_EQ_INT(store_kf_decode(buf, len, 192, ids, out, &n, err,
+	                             sizeof(err)),
+	             0); /* (gaps only: a later chunk reads the same) */
+	kf_bad(buf, len, 100, "not a multiple of 64");
+	kf_bad(buf, len, -64, "not a multiple of 64");
+	kf_bad(buf, len, INT64_MAX / 64 * 64, "not a multiple of 64");
+
+	static const uint8_t zero[] = {0x00};
+	kf_bad(zero, 1, 0, "entry count not in 1..64");
+	static const uint8_t many[] = {65, 0};
+	kf_bad(many, 2, 0, "entry count not in 1..64");
+	/* id gap 64: outside the chunk; the second entry past its end */
+	static const uint8_t outside[] = {1, 64, 0, 0, 0, 0, 0, 0};
+	kf_bad(outside, sizeof(outside), 0, "entity id outside the chunk at byte 1");
+	static const uint8_t outside2[] = {2, 62, 0, 0, 0, 0, 0, 0,
+	                                   1, 0, 0, 0, 0, 0, 0};
+	kf_bad(outside2, sizeof(outside2), 64, "entity id outside the chunk at byte 8");
+	static const uint8_t tag[] = {1, 0, 0x20, 0, 0, 0, 0, 0};
+	kf_bad(tag, sizeof(tag), 0, "bad entry tag at byte 2");
+	static const uint8_t kind3[] = {1, 0, 0x03, 0, 0, 0, 0, 0};
+	kf_bad(kind3, sizeof(kind3), 0, "bad entry tag");
+	/* prefixes = 2^32: too large for its field */
+	static const uint8_t big[] = {1, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80,
+	                              0x10, 0, 0};
+	kf_bad(big, sizeof(big), 0, "count larger than 32 bits at byte 5");
+	/* a varint of eleven bytes, and one of ten whose last byte > 1 */
+	static const uint8_t longv[] = {1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                                0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+	kf_bad(longv, sizeof(longv), 0, "varint longer than 64 bits");
+	static const uint8_t longv2[] = {1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                                 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,
+	                                 0, 0};
+	kf_bad(longv2, sizeof(longv2), 0, "varint longer than 64 bits");
+	/* the largest v4 count is fine */
+	static const uint8_t maxv[] = {1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+	                               0xff, 0xff, 0xff, 0xff, 0x01, 0, 0, 0,
+	                               0};
+	CHECK_EQ_INT(store_kf_decode(maxv, sizeof(maxv), 0, ids, out, &n, err,
+	                             sizeof(err)),
+	             0);
+	CHECK(n == 1 && out[0].v4_units == UINT64_MAX && ids[0] == 0);
+	/* a raw double cut short */
+	static const uint8_t raw[] = {1, 0, 0x02, 0, 0, 0, 0, 0, 1, 2, 3};
+	kf_bad(raw, sizeof(raw), 0, "truncated at byte 8");
+}
+
+/*
+ * Through the store: 150 entities (three chunks, the last partly used),
+ * bins with keyframe-only rows and ordinary ones, a bin written twice
+ * (rows turning into keyframe entries and back), a call with one key
+ * twice.  A model of what version 1 would hold (the last write of each
+ * (entity, bin)) must be what every reader returns, at every time.
+ */
+#define KF_ENTS 150
+#define KF_BINS 40
+static struct vg_signal kf_model[KF_ENTS][KF_BINS];
+static int kf_have[KF_ENTS][KF_BINS];
+
+static void
+kf_entity(struct vg_entity *e, unsigned i)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = VG_ENT_ASN;
+	e->asn = 64500 + i;
+}
+
+/* Write bin B: entity i gets a row when ROW(i) says so, keyframe-only
+ * when KF(i); values from SEED. */
+static int
+kf_put_bin(struct vg_store *s, unsigned b, unsigned seed, int (*row)(unsigned, unsigned),
+           int (*kf)(unsigned, unsigned))
+{
+	struct vg_signal *v = calloc(KF_ENTS + 1, sizeof(*v));
+	size_t n = 0;
+	int rc;
+	if (v == NULL)
+		abort();
+	for (unsigned i = 0; i < KF_ENTS; i++) {
+		if (!row(i, b))
+			continue;
+		struct vg_signal *g = &v[n++];
+		kf_values(g, i * 31 + b * 7 + seed);
+		kf_entity(&g->ent, i);
+		g->bin_start = T0 + b * BIN;
+		g->bin_len = BIN;
+		g->flags = kf(i, b) ? VG_SIG_KEYFRAME_ONLY : 0;
+		kf_model[i][b] = *g;
+		kf_have[i][b] = 1;
+	}
+	/* one key twice in one call: the last wins, whatever its kind */
+	if (n > 3) {
+		v[n] = v[2];
+		v[n].flags ^= VG_SIG_KEYFRAME_ONLY;
+		v[n].v4_units ^= 0x5555;
+		for (unsigned i = 0; i < KF_ENTS; i++)
+			if (kf_have[i][b] && !vg_entity_cmp(&kf_model[i][b].ent, &v[n].ent))
+				kf_model[i][b] = v[n];
+		n++;
+	}
+	rc = store_put_signals(s, v, n);
+	free(v);
+	return rc;
+}
+
+/* Entity i exists from bin i % 30 on (late ones: readers must not find
+ * an older keyframe of their chunk); busy entities (i % 4 == 0) have rows
+ * in most bins; every entity has one in keyframe bins (every 12th). */
+static int
+kf_row(unsigned i, unsigned b)
+{
+	if (b < i % 30)
+		return 0;
+	return b % 12 == 0 || (i % 4 == 0 && b % 3 != 1) || b == i % 30;
+}
+
+static int
+kf_kf(unsigned i, unsigned b)
+{
+	return b % 12 == 0 && i % 4 != 0 && b != i % 30;
+}
+
+/* the re-written keyframe bin 24: the kinds swapped for half of them */
+static int
+kf_row_again(unsigned i, unsigned b)
+{
+	return kf_row(i, b) && i % 3 != 2;
+}
+
+static int
+kf_kf_again(unsigned i, unsigned b)
+{
+	return i % 2 ? !kf_kf(i, b) : kf_kf(i, b);
+}
+
+struct kf_collect {
+	struct vg_signal v[KF_BINS + 1];
+	size_t n;
+};
+
+static int
+kf_on_signal(void *ctx, const struct vg_signal *g)
+{
+	struct kf_collect *c = ctx;
+	if (c->n <= KF_BINS)
+		c->v[c->n++] = *g;
+	return 0;
+}
+
+/* The model's latest row of entity I in bins [lo, hi]: its bin or -1. */
+static int
+kf_model_latest(unsigned i, int lo, int hi)
+{
+	for (int b = hi; b >= lo && b >= 0; b--)
+		if (b < KF_BINS && kf_have[i][b])
+			return b;
+	return -1;
+}
+
+static void
+kf_check_reads(struct vg_store *s, const char *what)
+{
+	int bad = 0;
+	for (unsigned i = 0; i < KF_ENTS && bad < 5; i++) {
+		struct vg_entity e;
+		struct kf_collect c;
+		size_t k = 0;
+		kf_entity(&e, i);
+		/* whole range and a window starting between keyframes */
+		for (int w = 0; w < 2; w++) {
+			unsigned from = w ? 13 : 0, until = w ? 30 : KF_BINS;
+			c.n = 0;
+			k = 0;
+			CHECK_EQ_INT(store_query_signals(s, &e, T0 + from * BIN,
+			                                 T0 + until * BIN,
+			                                 kf_on_signal, &c),
+			             0);
+			for (unsigned b = from; b < KF_BINS && b <= until; b++) {
+				if (!kf_have[i][b])
+					continue;
+				if (k >= c.n ||
+				    c.v[k].bin_start != T0 + b * BIN ||
+				    c.v[k].bin_len != BIN ||
+				    vg_entity_cmp(&c.v[k].ent, &e) ||
+				    !same_values(&c.v[k], &kf_model[i][b])) {
+					fprintf(stderr, "  %s: entity %u bin %u: "
+					        "row %zu differs (got bin %u v4 %llu, model v4 %llu)\n", what, i, b, k,
+					        k < c.n ? (c.v[k].bin_start - T0) / BIN : 0,
+					        k < c.n ? (unsigned long long)c.v[k].v4_units : 0ull,
+					        (unsigned long long)kf_model[i][b].v4_units);
+					bad++;
+					break;
+				}
+				k++;
+			}
+			if (k != c.n) {
+				fprintf(stderr, "  %s: entity %u: %zu rows, "
+				        "model %zu\n", what, i, c.n, k);
+				bad++;
+			}
+		}
+		/* latest at or before every time, and within windows */
+		for (int b = -1; b <= KF_BINS; b++) {
+			struct vg_signal g;
+			for (int off = -1; off <= 1; off++) {
+				uint32_t at = T0 + b * BIN + off;
+				int want = kf_model_latest(i, 0, (int)((int64_t)at - T0 < 0 ? -1 : ((int64_t)at - T0) / BIN));
+				int rc = store_signal_at(s, &e, at, &g);
+				if (rc != (want >= 0) ||
+				    (rc == 1 && (g.bin_start != T0 + want * BIN ||
+				                 !same_values(&g, &kf_model[i][want])))) {
+					fprintf(stderr, "  %s: entity %u at %d: "
+					        "%d, model bin %d\n", what, i,
+					        b, rc, want);
+					bad++;
+				}
+				/* the same within the last 13 bins */
+				int hi = (int)(((int64_t)at - T0) < 0 ? -1 : ((int64_t)at - T0) / BIN);
+				int lo = hi - 12;
+				want = kf_model_latest(i, lo < 0 ? 0 : lo, hi);
+				rc = store_signal_between(s, &e, lo < 0 ? T0 - 5 * BIN : T0 + lo * BIN, at, &g);
+				if (rc != (want >= 0) ||
+				    (rc == 1 && (g.bin_start != T0 + want * BIN ||
+				                 !same_values(&g, &kf_model[i][want])))) {
+					fprintf(stderr, "  %s: entity %u between "
+					        "%d and %d: %d, model bin %d\n",
+					        what, i, lo, b, rc, want);
+					bad++;
+				}
+			}
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+static long long
+kf_count(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_kf_store(void)
+{
+	for (int v1 = 0; v1 < 2; v1++) {
+		struct vg_store *s;
+		char ver[16];
+		unlink(dbpath);
+		memset(kf_have, 0, sizeof(kf_have));
+		if (v1)
+			setenv("VIGIL_KEYFRAME_ROWS", "1", 1);
+		s = open_db(STORE_CREATE);
+		unsetenv("VIGIL_KEYFRAME_ROWS");
+		CHECK(s != NULL);
+		if (s == NULL)
+			return;
+		CHECK_EQ_INT(store_get_meta(s, "schema_version", ver, sizeof(ver)), 0);
+		CHECK_EQ_STR(ver, v1 ? "1" : "2");
+		/* entity ids follow i: chunks 0 (ids 1..63), 64, 128 */
+		for (unsigned i = 0; i < KF_ENTS; i++) {
+			struct vg_entity e;
+			kf_entity(&e, i);
+			CHECK_EQ_INT(store_put_entity(s, &e, NULL), 0);
+		}
+		CHECK_EQ_INT(store_begin(s), 0);
+		for (unsigned b = 0; b < KF_BINS; b++)
+			CHECK_EQ_INT(kf_put_bin(s, b, 0, kf_row, kf_kf), 0);
+		CHECK_EQ_INT(store_commit(s), 0);
+		kf_check_reads(s, v1 ? "v1" : "packed");
+		/* keyframe bins 12 and 24 written again, in their own
+		 * transactions; 24 with the kinds swapped */
+		CHECK_EQ_INT(kf_put_bin(s, 24, 5, kf_row_again, kf_kf_again), 0);
+		CHECK_EQ_INT(kf_put_bin(s, 12, 9, kf_row, kf_kf), 0);
+		kf_check_reads(s, v1 ? "v1 rewritten" : "packed rewritten");
+		store_close(s);
+		long long nk = kf_count("select count(*) from keyframes");
+		long long ns = kf_count("select count(*) from signals");
+		long long nm = 0;
+		for (unsigned i = 0; i < KF_ENTS; i++)
+			for (unsigned b = 0; b < KF_BINS; b++)
+				nm += kf_have[i][b];
+		if (v1) {
+			CHECK_EQ_INT(nk, 0);
+			CHECK_EQ_INT(ns, nm);
+		} else {
+			/* 3 chunks x 4 keyframe bins at most, and the one-key-twice
+			 * rows turned keyframe-only in other bins */
+			if (!(nk >= 6 && nk <= 12 + KF_BINS))
+				fprintf(stderr, "  %lld keyframes rows\n", nk);
+			CHECK(nk >= 6 && nk <= 12 + KF_BINS);
+			CHECK(ns < nm - 200);
+		}
+		/* read-only, by a second handle */
+		s = open_db(STORE_RDONLY);
+		CHECK(s != NULL);
+		if (s) {
+			kf_check_reads(s, v1 ? "v1 read-only" : "packed read-only");
+			store_close(s);
+		}
+	}
+}
+
+/* A version 1 database written by an older vigil has no keyframes table;
+ * it reads as before, and a writer keeps it version 1. */
+static void
+test_kf_old_database(void)
+{
+	struct vg_store *s;
+	sqlite3 *db;
+	char ver[16];
+
+	unlink(dbpath);
+	memset(kf_have, 0, sizeof(kf_have));
+	s = open_db(STORE_CREATE);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; i < KF_ENTS; i++) {
+		struct vg_entity e;
+		kf_entity(&e, i);
+		CHECK_EQ_INT(store_put_entity(s, &e, NULL), 0);
+	}
+	store_close(s);
+	/* what version 1 created */
+	CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE keyframes; UPDATE meta SET value = '1' "
+	                   "WHERE key = 'schema_version'", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	s = open_db(STORE_RDONLY);
+	CHECK(s != NULL);
+	if (s) {
+		kf_check_reads(s, "v1 without table, empty");
+		store_close(s);
+	}
+	s = open_db(0);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_EQ_INT(store_begin(s), 0);
+	for (unsigned b = 0; b < KF_BINS; b++)
+		CHECK_EQ_INT(kf_put_bin(s, b, 3, kf_row, kf_kf), 0);
+	CHECK_EQ_INT(store_commit(s), 0);
+	kf_check_reads(s, "v1 without table");
+	CHECK_EQ_INT(store_get_meta(s, "schema_version", ver, sizeof(ver)), 0);
+	CHECK_EQ_STR(ver, "1");
+	store_close(s);
+	CHECK_EQ_INT(kf_count("select count(*) from sqlite_master where name = 'keyframes'"), 0);
+	/* a newer version is refused */
+	CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+	                   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	char err[256] = "";
+	s = store_open(dbpath, STORE_RDONLY, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK(strstr(err, "schema version 3; this vigil reads 2") != NULL);
+	store_close(s);
+}
+
 static void
 cleanup(void)
 {
@@ -918,6 +1456,11 @@ main(void)
 	RUN(test_concurrent_read);
 	RUN(test_reader_extras);
 	RUN(test_insert_rate);
+	RUN(test_kf_roundtrip);
+	RUN(test_kf_encode_refuses);
+	RUN(test_kf_decode_bad);
+	RUN(test_kf_store);
+	RUN(test_kf_old_database);
 	cleanup();
 	return TEST_MAIN_END();
 }

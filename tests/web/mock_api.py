@@ -9,6 +9,11 @@ working on the dashboard only; the tests run the real `vigil serve`.
 import argparse, json, os, sqlite3, sys, threading, time, urllib.parse
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 
+# the decoder of the packed keyframe rows (schema version 2)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "regress", "lib"))
+import kf_expand  # noqa: E402
+
 KINDS = {1: "country", 2: "asn", 3: "upstream"}
 EKIND = {1: "outage", 2: "instability"}
 LEVEL = {1: "warning", 2: "critical"}
@@ -36,6 +41,20 @@ def parse_time(s):
     raise ValueError("'%s' is not a time" % s)
 
 
+SIG_COLS = ("entity_id", "bin_start", "bin_len", "v4_units", "v6_units",
+            "prefixes", "origins", "announcements", "withdrawals",
+            "path_changes", "flaps", "peers_up", "baseline", "inst_score")
+
+
+def kf_entry(first, data, eid):
+    """Entity EID's entry in a keyframes blob, as a JSON array of the
+    signals columns after bin_len; None if it has none."""
+    for e in kf_expand.decode(first, data):
+        if e[0] == eid:
+            return json.dumps(list(e[1:]))
+    return None
+
+
 class Api:
     def __init__(self, path):
         self.path = path
@@ -43,7 +62,20 @@ class Api:
     def db(self):
         c = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True)
         c.row_factory = sqlite3.Row
+        c.create_function("kf_entry", 3, kf_entry)
         return c
+
+    @staticmethod
+    def sig(c):
+        """The signals rows of entity :e, in both tables (a subquery)."""
+        if not c.execute("select count(*) from sqlite_master where name = 'keyframes'").fetchone()[0]:
+            return "(select * from signals where entity_id = :e)"
+        cols = ", ".join("json_extract(j, '$[%d]') as %s" % (i, n)
+                         for i, n in enumerate(SIG_COLS[3:]))
+        return ("(select * from signals where entity_id = :e union all "
+                "select :e as entity_id, bin_start, bin_len, %s from "
+                "(select bin_start, bin_len, kf_entry(first_id, data, :e) as j "
+                "from keyframes where first_id = :e / 64 * 64) where j is not null)" % cols)
 
     def event(self, c, r, full=True):
         ev = {"id": r["id"], "entity": r["text"], "name": r["name"] or None,
@@ -98,10 +130,11 @@ class Api:
 
     def series(self, c, eid, frm, until, binlen):
         rows = {r["bin_start"]: r for r in c.execute(
-            "select * from signals where entity_id=? and bin_start between ? and ?",
-            (eid, frm - 86400, until))}
-        prev = c.execute("select * from signals where entity_id=? and bin_start < ? "
-                         "order by bin_start desc limit 1", (eid, frm)).fetchone()
+            "select * from %s where bin_start between :a and :b" % self.sig(c),
+            {"e": eid, "a": frm - 86400, "b": until})}
+        prev = c.execute("select * from %s where bin_start < :a "
+                         "order by bin_start desc limit 1" % self.sig(c),
+                         {"e": eid, "a": frm}).fetchone()
         t0 = frm - frm % binlen
         out = {"t": []}
         for k in COLS:
@@ -203,8 +236,9 @@ class Api:
         ents = c.execute("select * from entities where kind=1 or id in (select entity_id from events "
                          "where start <= ? and (\"end\" is null or \"end\" > ?))", (at, at)).fetchall()
         for e in ents:
-            s = c.execute("select v4_units, baseline from signals where entity_id=? and bin_start<=? "
-                          "order by bin_start desc limit 1", (e["id"], at)).fetchone()
+            s = c.execute(("select v4_units, baseline from %s where bin_start <= :a "
+                           "order by bin_start desc limit 1") % self.sig(c),
+                          {"e": e["id"], "a": at}).fetchone()
             evs = c.execute("select * from events where entity_id=? and start <= ? and (\"end\" is null or \"end\" > ?) "
                             "order by kind, severity desc", (e["id"], at, at)).fetchall()
             st, lvl, sev, eid = "normal", None, 0, None
