@@ -48,6 +48,7 @@ enum {
 	ST_UPSTREAMS,
 	ST_BIN_PUT,
 	ST_SIG_PUT,
+	ST_SIG_PUT_MANY,
 	ST_SIG_RANGE,
 	ST_SIG_AT,
 	ST_TIME_RANGE,
@@ -89,6 +90,14 @@ enum {
 	"s.origins, s.announcements, s.withdrawals, s.path_changes, "       \
 	"s.flaps, s.peers_up, s.baseline, s.inst_score "
 
+/* The signal rows one ST_SIG_PUT_MANY writes, and its VALUES list. */
+#define SIG_BATCH 32
+#define SIG_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define SIG_ROWS4 SIG_ROW "," SIG_ROW "," SIG_ROW "," SIG_ROW
+#define SIG_ROWS16 SIG_ROWS4 "," SIG_ROWS4 "," SIG_ROWS4 "," SIG_ROWS4
+#define SIG_ROWS32 SIG_ROWS16 "," SIG_ROWS16
+#define SIG_NCOLS 14
+
 static const char *const fixed_sql[ST_FIXED_N] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -125,6 +134,11 @@ static const char *const fixed_sql[ST_FIXED_N] = {
         "INSERT OR REPLACE INTO signals (entity_id, " SIGNAL_COLS ") "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
         "?14)",
+    /* SIG_BATCH rows in one statement: the statement's own cost (step,
+     * reset, the VDBE's start) was most of a row's */
+    [ST_SIG_PUT_MANY] =
+        "INSERT OR REPLACE INTO signals (entity_id, " SIGNAL_COLS ") "
+        "VALUES " SIG_ROWS32,
     [ST_SIG_RANGE] = "SELECT " SIGNAL_COLS_S "FROM bins b CROSS JOIN signals s "
                      "ON s.bin_start = b.bin_start AND s.entity_id = ?1 "
                      "WHERE b.bin_start BETWEEN ?2 AND ?3 "
@@ -1054,11 +1068,64 @@ sig_ord_cmp(const void *a, const void *b)
  * they would be otherwise; rows of one key keep their order (the last
  * wins).
  */
+/* Bind signal G of entity ID to the SIG_NCOLS parameters of ST from
+ * BASE + 1 on. */
+static void
+bind_signal(sqlite3_stmt *st, int base, int64_t id, const struct vg_signal *g)
+{
+	sqlite3_bind_int64(st, base + 1, id);
+	sqlite3_bind_int64(st, base + 2, g->bin_start);
+	sqlite3_bind_int64(st, base + 3, g->bin_len);
+	sqlite3_bind_int64(st, base + 4, (sqlite3_int64)g->v4_units);
+	sqlite3_bind_int64(st, base + 5, (sqlite3_int64)g->v6_units);
+	sqlite3_bind_int64(st, base + 6, g->prefixes);
+	sqlite3_bind_int64(st, base + 7, g->origins);
+	sqlite3_bind_int64(st, base + 8, g->announcements);
+	sqlite3_bind_int64(st, base + 9, g->withdrawals);
+	sqlite3_bind_int64(st, base + 10, g->path_changes);
+	sqlite3_bind_int64(st, base + 11, g->flaps);
+	sqlite3_bind_int64(st, base + 12, g->peers_up);
+	bind_real(st, base + 13, g->baseline);
+	bind_real(st, base + 14, g->inst_score);
+}
+
+/* Signal rows waiting to be written SIG_BATCH at a time (in key order;
+ * the rest one by one at the end of put_signals). */
+struct sig_batch {
+	int64_t id[SIG_BATCH];
+	const struct vg_signal *g[SIG_BATCH];
+	unsigned n;
+};
+
+/* Write the N first rows of B, all SIG_BATCH of them in one statement if
+ * it is full, else one statement per row.  0 or -1. */
+static int
+sig_batch_write(struct vg_store *s, struct sig_batch *b)
+{
+	int full = b->n == SIG_BATCH, rc = SQLITE_DONE;
+	int which = full ? ST_SIG_PUT_MANY : ST_SIG_PUT;
+	sqlite3_stmt *st = stmt_get(s, which);
+	if (st == NULL)
+		return -1;
+	for (unsigned k = 0; k < b->n && rc == SQLITE_DONE; k++) {
+		bind_signal(st, full ? (int)k * SIG_NCOLS : 0, b->id[k], b->g[k]);
+		if (full && k + 1 < b->n)
+			continue;
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	stmt_put(s, which, st);
+	b->n = 0;
+	if (rc != SQLITE_DONE) {
+		db_fail(s, "writing a signal");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 {
-	sqlite3_stmt *st;
-	int rc = SQLITE_DONE;
 
 	if (n > s->cap_ord) {
 		size_t nc = s->cap_ord ? s->cap_ord : 1024;
@@ -1132,8 +1199,8 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 	}
 	if (!sorted)
 		qsort(s->ord, n, sizeof(*s->ord), sig_ord_cmp);
-	if ((st = stmt_get(s, ST_SIG_PUT)) == NULL)
-		return -1;
+	struct sig_batch b;
+	b.n = 0;
 	struct kf_acc *a = &s->kf;
 	int64_t cur_bin = -1;
 	int reput = 0, failed = 0;
@@ -1180,28 +1247,15 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		}
 		if (reput)
 			kf_remove(s, id);
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, g->bin_start);
-		sqlite3_bind_int64(st, 3, g->bin_len);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)g->v4_units);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)g->v6_units);
-		sqlite3_bind_int64(st, 6, g->prefixes);
-		sqlite3_bind_int64(st, 7, g->origins);
-		sqlite3_bind_int64(st, 8, g->announcements);
-		sqlite3_bind_int64(st, 9, g->withdrawals);
-		sqlite3_bind_int64(st, 10, g->path_changes);
-		sqlite3_bind_int64(st, 11, g->flaps);
-		sqlite3_bind_int64(st, 12, g->peers_up);
-		bind_real(st, 13, g->baseline);
-		bind_real(st, 14, g->inst_score);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			db_fail(s, "writing a signal");
+		/* (keys are distinct: rows waiting here never meet a
+		 * sig_del of the same key) */
+		b.id[b.n] = id;
+		b.g[b.n++] = g;
+		if (b.n == SIG_BATCH && sig_batch_write(s, &b) < 0)
 			failed = 1;
-		}
 	}
-	stmt_put(s, ST_SIG_PUT, st);
+	if (!failed && b.n && sig_batch_write(s, &b) < 0)
+		failed = 1;
 	if (!failed && kf_flush(s) < 0)
 		failed = 1;
 	a->active = 0;
