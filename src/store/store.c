@@ -117,8 +117,8 @@ static const char *const fixed_sql[ST_FIXED_N] = {
         "full_v4 = excluded.full_v4, full_v6 = excluded.full_v6, "
         "up = excluded.up, last_change = excluded.last_change",
     [ST_ENT_FIND] = "SELECT id FROM entities WHERE text = ?1",
-    [ST_ENT_INSERT] = "INSERT INTO entities (kind, cc, asn, text) "
-                      "VALUES (?1, ?2, ?3, ?4)",
+    [ST_ENT_INSERT] = "INSERT INTO entities (kind, cc, asn, text, name) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_ENT_SET_NAME] = "UPDATE entities SET name = ?2 WHERE id = ?1 "
                         "AND name IS NOT ?2",
     [ST_ENT_NAME] = "SELECT name FROM entities WHERE text = ?1",
@@ -585,12 +585,12 @@ valid_entity(const struct vg_entity *e)
 }
 
 /*
- * The row id of entity E into *ID: 1 found (or created, with CREATE),
- * 0 not in the database, -1 error.
+ * The row id of entity E into *ID: 1 found, 2 created (with CREATE; named
+ * NAME, if not NULL), 0 not in the database, -1 error.
  */
 static int
-entity_id(struct vg_store *s, const struct vg_entity *e, int create,
-          int64_t *id)
+entity_id_named(struct vg_store *s, const struct vg_entity *e, int create,
+                const char *name, int64_t *id)
 {
 	uint64_t key = ent_key(e);
 	char text[VG_ENTITY_STRLEN];
@@ -635,6 +635,7 @@ entity_id(struct vg_store *s, const struct vg_entity *e, int create,
 	bind_text(st, 2, e->kind == VG_ENT_ASN ? "" : e->cc);
 	sqlite3_bind_int64(st, 3, e->kind == VG_ENT_COUNTRY ? 0 : e->asn);
 	bind_text(st, 4, text);
+	bind_text(st, 5, name ? name : "");
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		db_fail(s, "adding an entity");
@@ -643,7 +644,14 @@ entity_id(struct vg_store *s, const struct vg_entity *e, int create,
 		return -1;
 	*id = sqlite3_last_insert_rowid(s->db);
 	ents_add(s, key, *id);
-	return 1;
+	return 2;
+}
+
+static int
+entity_id(struct vg_store *s, const struct vg_entity *e, int create,
+          int64_t *id)
+{
+	return entity_id_named(s, e, create, NULL, id);
 }
 
 int
@@ -654,10 +662,10 @@ store_put_entity(struct vg_store *s, const struct vg_entity *e,
 	int64_t id;
 	int rc;
 
-	if (entity_id(s, e, 1, &id) < 0)
+	if ((rc = entity_id_named(s, e, 1, name, &id)) < 0)
 		return -1;
-	if (name == NULL || name[0] == '\0')
-		return 0;
+	if (rc == 2 || name == NULL || name[0] == '\0')
+		return 0; /* new, named as it was added; or nothing to say */
 	if ((st = stmt_get(s, ST_ENT_SET_NAME)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
