@@ -72,7 +72,10 @@ int store_put_entity(struct vg_store *s, const struct vg_entity *e,
 
 /* Append (or replace: same entity and bin) signal rows.  Entities that
  * are not yet in the database are added, without a name.  Fastest when
- * each bin's rows come together, one transaction per bin or more. */
+ * each bin's rows come together, one transaction per bin or more.  Rows
+ * flagged VG_SIG_KEYFRAME_ONLY are stored packed (table keyframes, in a
+ * version 2 database); every reader below returns them as ordinary rows,
+ * with flags 0, merged with the others by bin. */
 int store_put_signals(struct vg_store *s, const struct vg_signal *sig,
                       size_t n);
 

@@ -9,7 +9,9 @@
  * depends on the filters given, keeps one prepared statement per filter
  * shape so SQLite can use the right index for each.  Entity texts map to
  * row ids through an in-memory hash table: a replay writes every entity's
- * signal every bin and must not look each one up in SQL.  Callbacks may
+ * signal every bin and must not look each one up in SQL.  The hourly
+ * keyframe-only rows go into table keyframes, 64 entities to a blob
+ * (keyframe.c); the signal readers merge the two tables.  Callbacks may
  * call back into the store: a statement still being stepped is never
  * reused; a temporary one is prepared instead.
  */
