@@ -157,6 +157,7 @@ struct obs {
 
 	struct obs_ahead *ahead; /* ring, NULL without lookahead */
 	unsigned ahead_head, ahead_n;
+	int ahead_err;           /* a held element failed: tell the caller */
 
 	struct ent *ents;
 	uint32_t nents, cap_ents;

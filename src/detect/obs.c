@@ -580,7 +580,11 @@ ahead_apply(struct obs *ob)
 	struct obs_ahead *a = &ob->ahead[ob->ahead_head];
 	ob->ahead_head = (ob->ahead_head + 1) % OBS_AHEAD;
 	ob->ahead_n--;
-	return elem_now(ob, a->coll, &a->e, &a->hint);
+	if (elem_now(ob, a->coll, &a->e, &a->hint) < 0) {
+		ob->ahead_err = 1; /* told by the next obs_elem */
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -656,17 +660,26 @@ obs_elem(struct obs *ob, const char *collector, const struct vg_elem *e)
 	int rc = 0;
 	if (ob->ahead == NULL)
 		return elem_now(ob, collector, e, NULL);
+	if (ob->ahead_err) {
+		/* a held element failed (out of memory) while being
+		 * applied by a call that could not say so */
+		ob->ahead_err = 0;
+		rc = -1;
+	}
 	/* route elements are held; anything else (session states,
 	 * End-of-RIB) waits for them */
 	if ((e->type == VG_ELEM_ANNOUNCE || e->type == VG_ELEM_WITHDRAW ||
 	     e->type == VG_ELEM_RIB) && ahead_hold(ob, collector, e)) {
-		if (ob->ahead_n == OBS_AHEAD)
-			rc = ahead_apply(ob);
+		if (ob->ahead_n == OBS_AHEAD && ahead_apply(ob) < 0) {
+			ob->ahead_err = 0; /* said now */
+			rc = -1;
+		}
 		return rc;
 	}
 	while (ob->ahead_n > 0)
 		if (ahead_apply(ob) < 0)
 			rc = -1;
+	ob->ahead_err = 0; /* said now */
 	return elem_now(ob, collector, e, NULL) < 0 ? -1 : rc;
 }
 
