@@ -13,7 +13,9 @@
 /*
  * Make the array *P (of *CAP elements of ELEM bytes) hold at least NEED
  * elements, doubling; new elements are zeroed.  Returns 0, or -1 out of
- * memory (then *P and *CAP are unchanged).
+ * memory (then *P and *CAP are unchanged).  An array of 1 MiB or more
+ * moves to fresh zeroed memory (the part not used yet stays untouched and
+ * out of the RSS); old and new are both held during the copy.
  */
 int vg_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 

@@ -740,7 +740,7 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	int changed = e->touched || e->v4 != e->last_v4 ||
 	              e->v6 != e->last_v6 || e->npfx != e->last_emit_npfx ||
 	              d->out.id || d->inst.id || d->pend;
-	int keyframe = (bin_start / ob->o.bin_len) % KEYFRAME_BINS == 0;
+	int keyframe = det_keyframe(ob, bin_start);
 	if (!changed && !keyframe)
 		return;
 	if (ob->nsig == ob->capsig) {

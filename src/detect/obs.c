@@ -603,6 +603,16 @@ ahead_back(struct obs *ob, unsigned k)
 	return &ob->ahead[(ob->ahead_head + ob->ahead_n - 1 - k) % OBS_AHEAD];
 }
 
+/* Stage STAGE of rib_prefetch for held element A (a withdrawal has no
+ * path to look up). */
+static void
+ahead_fetch(struct obs *ob, struct obs_ahead *a, int stage)
+{
+	rib_prefetch(ob->rib, &a->e.prefix,
+	             a->e.type == VG_ELEM_WITHDRAW ? NULL : a->e.path, &a->hint,
+	             stage);
+}
+
 /* Hold a copy of route element E; 0 if it cannot be held (a long path,
  * a long collector name): the caller applies it at once. */
 static int
@@ -634,18 +644,13 @@ ahead_hold(struct obs *ob, const char *collector, const struct vg_elem *e)
 	/* the stages, a few elements apart: by the time an element is
 	 * applied, its slots, prefix, path, routes and side-table entries
 	 * have been on their way for several elements' time */
-	const struct bgp_path *wp = e->type == VG_ELEM_WITHDRAW ? NULL : a->e.path;
-	rib_prefetch(ob->rib, &a->e.prefix, wp, &a->hint, 0);
+	ahead_fetch(ob, a, 0);
 	struct obs_ahead *b = ahead_back(ob, 5);
 	if (b)
-		rib_prefetch(ob->rib, &b->e.prefix,
-		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
-		             &b->hint, 1);
+		ahead_fetch(ob, b, 1);
 	b = ahead_back(ob, 10);
 	if (b) {
-		rib_prefetch(ob->rib, &b->e.prefix,
-		             b->e.type == VG_ELEM_WITHDRAW ? NULL : b->e.path,
-		             &b->hint, 2);
+		ahead_fetch(ob, b, 2);
 		if (b->hint.pfx < ob->cap_opfx)
 			__builtin_prefetch(&ob->opfx[b->hint.pfx]);
 		if (b->hint.path < ob->cap_pup)

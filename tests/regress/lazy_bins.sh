@@ -13,24 +13,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-D=$VIGIL_DATA
-G=$D/geo
-GEO="--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest --geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz"
+. tests/regress/lib/replay_env.sh
 
-cat >"$T/s.spec" <<SPEC
-seed 11
-start 2015-10-23T00:00:00Z
-duration 8h
-peers 3
-peer-asns 65536,65537,65538
-source $D/mrt/ris-bgpdump/input/updates.et-header.2015.gz
-churn 400/min
-flap origin 131279 every 10m from 2015-10-23T01:30:00Z until 2015-10-23T02:30:00Z
-outage origin 131279 from 2015-10-23T03:15:00Z until 2015-10-23T05:46:00Z
-outage origin 17557 fraction 0.5 from 2015-10-23T04:00:00Z until 2015-10-23T05:00:00Z
-session-drop peer 2 at 2015-10-23T06:00:00Z until 2015-10-23T06:20:00Z
-SPEC
-"$VIGIL" scenario -q "$T/s.spec" "$T/sc" 2>"$T/err" || { echo "FAIL lazy_scenario_built"; cat "$T/err"; exit 1; }
+kp_scenario 11 400 "$T/sc" 2>"$T/err" || { echo "FAIL lazy_scenario_built"; cat "$T/err"; exit 1; }
 
 # every row of the tables the detectors write, in key order
 dump() {

@@ -11,9 +11,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-D=$VIGIL_DATA
-G=$D/geo
-GEO="--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest --geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz"
+. tests/regress/lib/replay_env.sh
 
 cat >"$T/s.spec" <<SPEC
 seed 7

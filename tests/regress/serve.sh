@@ -18,9 +18,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-D=$VIGIL_DATA
-G=$D/geo
-GEO="--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest --geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz"
+. tests/regress/lib/replay_env.sh
 
 cat >"$T/s.spec" <<SPEC
 seed 5

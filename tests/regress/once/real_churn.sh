@@ -9,9 +9,7 @@
 set -u
 cd "$(dirname "$0")/../../.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-D=$VIGIL_DATA
-G=$D/geo
-GEO="--geo $G/delegated-apnic-extended-latest --geo $G/delegated-afrinic-extended-latest --geo $G/delegated-lacnic-extended-latest --geo $G/asnames.json.gz"
+. tests/regress/lib/replay_env.sh
 "$VIGIL" replay -q --json --db "$T/v.db" $GEO "$D"/mrt/rv2-2008-02-23/*.bz2 >"$T/ev.jsonl" 2>"$T/err"
 rc=$?
 # exit 1: the day holds a few records that RouteViews cut short (reported,
