@@ -50,9 +50,13 @@ struct obs_opts {
 	                            entities too (default 0: their signals
 	                            are evidence for country events; routes
 	                            moving between upstreams is no outage) */
-	int eager;               /* run every entity's detectors in every bin
-	                            (default 0: idle entities are skipped and
-	                            caught up exactly; for checking that) */
+	int eager;               /* run every entity's detectors in every bin,
+	                            and re-derive every prefix in full when
+	                            the full-feed peers change (default 0:
+	                            idle entities are skipped and caught up
+	                            exactly, and a prefix whose routes did not
+	                            change only gets its visibility and
+	                            sample route again; for checking that) */
 };
 
 void obs_opts_default(struct obs_opts *o);

@@ -51,6 +51,8 @@ struct rib_route {
 /* Prefix flags */
 #define RIB_PFX_DIRTY 0x01   /* routes changed since the last recompute */
 #define RIB_PFX_VISIBLE 0x02 /* visible after the last recompute */
+#define RIB_PFX_UNLISTED 0x04 /* routes changed, but out of memory to list
+                                 it dirty (recomputed on the next sweep) */
 
 struct rib_pfx {
 	struct vg_prefix p;
@@ -170,6 +172,10 @@ uint64_t rib_expire_stale(struct rib *r, uint32_t now);
 /* Re-evaluate which peers are full-feed.  Returns 1 if the set of
  * full-feed up ASNs changed (every prefix is then marked dirty). */
 int rib_update_full_feed(struct rib *r);
+/* The same, marking nothing: when it returns 1 the caller recomputes
+ * every prefix (ids 0 .. rib_npfx - 1) itself.  The routes of the
+ * prefixes not marked dirty did not change, only which of them count. */
+int rib_check_full_feed(struct rib *r);
 
 /* Number of distinct full-feed up ASNs for AFI (the visibility
  * denominator). */

@@ -18,6 +18,7 @@
 struct det {
 	uint32_t *hist;     /* visibility metric, ring of window_bins */
 	uint32_t *ihist;    /* instability counts, ring of window_bins */
+	uint32_t win;       /* window_bins (the rings follow the struct) */
 	uint32_t n;         /* entries filled (<= window) */
 	uint32_t pos;       /* next write position */
 	uint32_t same_run;  /* latest bins equal to the one before them */
@@ -73,7 +74,7 @@ struct ent {
 	uint32_t npfx, norig;
 	uint32_t stamp;
 	uint64_t last_v4, last_v6; /* values last emitted */
-	uint32_t last_emit_npfx;
+	uint32_t last_emit_npfx, last_emit_norig;
 	struct det *det;
 };
 

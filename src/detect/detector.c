@@ -142,17 +142,14 @@ det_get(struct obs *ob, struct ent *e)
 {
 	if (e->det)
 		return e->det;
-	struct det *d = calloc(1, sizeof(*d));
+	/* one block: the state, then the two rings */
+	uint32_t w = ob->o.window_bins;
+	struct det *d = calloc(1, sizeof(*d) + 2 * (size_t)w * sizeof(uint32_t));
 	if (d == NULL)
 		return NULL;
-	d->hist = calloc(ob->o.window_bins, sizeof(uint32_t));
-	d->ihist = calloc(ob->o.window_bins, sizeof(uint32_t));
-	if (d->hist == NULL || d->ihist == NULL) {
-		free(d->hist);
-		free(d->ihist);
-		free(d);
-		return NULL;
-	}
+	d->hist = (uint32_t *)(d + 1);
+	d->ihist = d->hist + w;
+	d->win = w;
 	d->use_v6 = e->v4 == 0 && e->v6 > 0;
 	d->base = NAN;
 	e->det = d;
@@ -168,8 +165,6 @@ det_free(struct ent *e)
 		return;
 	free(d->out.evidence);
 	free(d->inst.evidence);
-	free(d->hist);
-	free(d->ihist);
 	free(d);
 	e->det = NULL;
 }
@@ -177,7 +172,7 @@ det_free(struct ent *e)
 uint64_t
 det_memory(const struct ent *e)
 {
-	return e->det ? sizeof(struct det) + 2u * 288u * 4u : 0;
+	return e->det ? sizeof(struct det) + 2u * e->det->win * 4u : 0;
 }
 
 static void
@@ -349,6 +344,41 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 	d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
 	if (d->n < w)
 		d->n++;
+}
+
+/* K times push(ob, d, V, 0), for a history whose latest value is V
+ * (a parked entity's). */
+static void
+push_run(struct obs *ob, struct det *d, uint32_t v, uint32_t k)
+{
+	uint32_t w = ob->o.window_bins;
+	if (k == 0)
+		return;
+	if (d->n == 0 || d->hist[d->pos ? d->pos - 1 : w - 1] != v) {
+		push(ob, d, v, 0);
+		k--;
+	}
+	d->same_run += k;
+	d->inz += k;
+	if (k >= w) { /* the whole ring is written over */
+		for (uint32_t i = 0; i < w; i++) {
+			d->hist[i] = v;
+			d->ihist[i] = 0;
+		}
+		d->innz = 0;
+		d->n = w;
+		d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
+		return;
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		if (d->n == w && d->ihist[d->pos])
+			d->innz--;
+		d->hist[d->pos] = v;
+		d->ihist[d->pos] = 0;
+		d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
+		if (d->n < w)
+			d->n++;
+	}
 }
 
 static double
@@ -648,17 +678,27 @@ det_catch_up(struct obs *ob, uint32_t ei, uint32_t upto)
 		if (n < w)
 			n++;
 	}
+	/* The same walk with the pushes gathered: only inst_stats reads the
+	 * rings, so they are written up to the bin before it (the history
+	 * it reads), and the rest at the end.  N and INZ stand for d->n and
+	 * d->inz as the pushes would have left them. */
+	uint32_t pending = 0;
+	n = d->n;
+	inz = d->inz;
 	for (uint32_t j = d->lazy_from; j < upto; j++) {
 		if (ob->nojudge[j] & bit)
 			continue; /* nothing judged, nothing pushed */
-		if (d->n >= warm) {
+		if (n >= warm) {
 			/* instability_step with x = 0 */
-			if (d->inz >= d->n) {
+			if (inz >= n) {
 				d->imed = d->imad = d->ip95 = 0;
 				d->iage = 0;
 			} else if (d->iage >= RECOMPUTE_BINS || d->iage == 0) {
-				if (j == last)
+				if (j == last) {
+					push_run(ob, d, v, pending);
+					pending = 0;
 					inst_stats(d);
+				}
 				d->iage = 1;
 			} else {
 				d->iage++;
@@ -669,8 +709,12 @@ det_catch_up(struct obs *ob, uint32_t ei, uint32_t upto)
 				d->base_age = 0;
 			}
 		}
-		push(ob, d, v, 0);
+		pending++;
+		inz++;
+		if (n < w)
+			n++;
 	}
+	push_run(ob, d, v, pending);
 	d->flagged_now = 0;
 	d->lazy = 0;
 }
@@ -739,6 +783,7 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	 * counters are not zero, an event is open, or every hour) */
 	int changed = e->touched || e->v4 != e->last_v4 ||
 	              e->v6 != e->last_v6 || e->npfx != e->last_emit_npfx ||
+	              e->norig != e->last_emit_norig ||
 	              d->out.id || d->inst.id || d->pend;
 	int keyframe = det_keyframe(ob, bin_start);
 	if (!changed && !keyframe)
@@ -774,4 +819,5 @@ det_bin(struct obs *ob, uint32_t ei, uint32_t bin_start)
 	e->last_v4 = e->v4;
 	e->last_v6 = e->v6;
 	e->last_emit_npfx = e->npfx;
+	e->last_emit_norig = e->norig;
 }

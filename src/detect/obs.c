@@ -779,25 +779,46 @@ struct pfx_local {
 	int sample_counts;
 };
 
+/* The sample route of prefix X into L (present, sample, sample_peer,
+ * sample_counts): the first counting route in peer order, else the first
+ * route.  Which routes count depends on the full-feed peers up; the
+ * memberships (pfx_local) do not. */
+static void
+pfx_sample(struct obs *ob, const struct rib_pfx *x, struct pfx_local *L)
+{
+	const uint32_t *rank = peer_ranks(ob);
+	int best_c = -1, best_a = -1;
+	uint32_t rk_c = UINT32_MAX, rk_a = UINT32_MAX;
+
+	for (unsigned i = 0; i < x->nroutes; i++) {
+		const struct rib_route *rt = &x->routes[i];
+		uint32_t rk = rank ? rank[rt->peer] : rt->peer;
+		if (rk < rk_c && rib_route_counts(ob->rib, rt, x->p.afi)) {
+			best_c = (int)i;
+			rk_c = rk;
+		}
+		if (rk < rk_a) {
+			best_a = (int)i;
+			rk_a = rk;
+		}
+	}
+	int best = best_c >= 0 ? best_c : best_a;
+	L->present = x->nroutes;
+	L->sample = best >= 0 ? x->routes[best].path : 0;
+	L->sample_peer = best >= 0 ? x->routes[best].peer : -1;
+	L->sample_counts = best_c >= 0;
+}
+
+/* Everything the routes of prefix ID say (struct pfx_local). */
 static void
 pfx_local(struct obs *ob, uint32_t id, struct opfx *o, struct pfx_local *L)
 {
 	struct rib_pfx *x = rib_pfx(ob->rib, id);
-	const uint32_t *rank = peer_ranks(ob);
-	int best_c = -1, best_a = -1;
 
-	L->present = x->nroutes;
+	pfx_sample(ob, x, L);
 	L->nmemb = 0;
 	for (unsigned i = 0; i < x->nroutes; i++) {
 		const struct rib_route *rt = &x->routes[i];
-		uint32_t rk = rank ? rank[rt->peer] : rt->peer;
-		if (rib_route_counts(ob->rib, rt, x->p.afi) &&
-		    (best_c < 0 || rk < (rank ? rank[x->routes[best_c].peer]
-		                              : x->routes[best_c].peer)))
-			best_c = (int)i;
-		if (best_a < 0 || rk < (rank ? rank[x->routes[best_a].peer]
-		                             : x->routes[best_a].peer))
-			best_a = (int)i;
 		/* consecutive routes mostly share a path */
 		if (i > 0 && rt->path == x->routes[i - 1].path)
 			continue;
@@ -811,10 +832,6 @@ pfx_local(struct obs *ob, uint32_t id, struct opfx *o, struct pfx_local *L)
 				          ob->ents[e].key, e);
 		}
 	}
-	int best = best_c >= 0 ? best_c : best_a;
-	L->sample = best >= 0 ? x->routes[best].path : 0;
-	L->sample_peer = best >= 0 ? x->routes[best].peer : -1;
-	L->sample_counts = best_c >= 0;
 }
 
 static uint32_t
@@ -822,6 +839,25 @@ ent_of_key(struct obs *ob, uint64_t key)
 {
 	return obs_ent(ob, (unsigned)(key >> 48), (geo_cc)(key >> 32),
 	               (uint32_t)key);
+}
+
+/* Make SAMPLE (non-zero) the sample path of prefix O, moving its country
+ * origin count if the origin changes. */
+static void
+apply_sample(struct obs *ob, struct opfx *o, uint32_t sample)
+{
+	if (sample == o->sample_path)
+		return;
+	int counted = o->counted_origin != 0;
+	if (counted && rib_path_origin(ob->rib, sample) != o->counted_origin)
+		count_for_countries(ob, o, -1);
+	else
+		counted = 0;
+	rib_path_ref(ob->rib, sample);
+	rib_path_unref(ob->rib, o->sample_path);
+	o->sample_path = sample;
+	if (counted)
+		count_for_countries(ob, o, +1);
 }
 
 /* Set the origin and upstream memberships of prefix ID to the entities
@@ -836,19 +872,8 @@ apply_membership(struct obs *ob, uint32_t id, struct opfx *o,
 {
 	if (!present)
 		return;
-	if (sample && sample != o->sample_path) {
-		int counted = o->counted_origin != 0;
-		if (counted &&
-		    rib_path_origin(ob->rib, sample) != o->counted_origin)
-			count_for_countries(ob, o, -1);
-		else
-			counted = 0;
-		rib_path_ref(ob->rib, sample);
-		rib_path_unref(ob->rib, o->sample_path);
-		o->sample_path = sample;
-		if (counted)
-			count_for_countries(ob, o, +1);
-	}
+	if (sample)
+		apply_sample(ob, o, sample);
 	/* remove memberships no longer wanted, add new ones */
 	for (unsigned i = 0; i < o->nmemb;) {
 		unsigned j;
@@ -927,6 +952,10 @@ count_for_countries(struct obs *ob, struct opfx *o, int delta)
 		if (o->cc_ent[i] == UINT32_MAX)
 			continue;
 		struct ent *e = &ob->ents[o->cc_ent[i]];
+		/* its counts move: recount it (a sample route's new origin
+		 * moves them with no prefix changing visibility) */
+		e->dirty = 1;
+		ent_wake(ob, o->cc_ent[i]);
 		e->inc_npfx += delta;
 		if (origin) {
 			uint32_t *c = org_count(ob, o->cc_ent[i], origin);
@@ -1209,6 +1238,39 @@ dirty_prefetch(struct obs *ob, const uint32_t *ids, size_t n, size_t i)
 	}
 }
 
+/* The full-feed peers up changed: recompute the visibility of every
+ * prefix.  Those whose routes changed too (dirty, or changed unlisted)
+ * are re-derived in full; for the others only which routes count
+ * changed, so of what pfx_local derives only the sample route can
+ * differ, and the memberships stay. */
+static void
+sweep_all(struct obs *ob, uint32_t bin_start)
+{
+	uint32_t np = rib_npfx(ob->rib);
+	for (uint32_t id = 0; id < np; id++) {
+		struct rib_pfx *x = rib_pfx(ob->rib, id);
+		if (id + 4 < np)
+			__builtin_prefetch(rib_pfx(ob->rib, id + 4)->routes);
+		struct opfx *o = opfx_get(ob, id);
+		if (o == NULL)
+			continue;
+		if (x->flags & (RIB_PFX_DIRTY | RIB_PFX_UNLISTED)) {
+			int changed = rib_recompute(ob->rib, id);
+			update_membership(ob, id, o);
+			pfx_settle(ob, id, o, changed, bin_start);
+			continue;
+		}
+		int changed = rib_recompute(ob->rib, id);
+		if (x->nroutes) {
+			struct pfx_local L;
+			pfx_sample(ob, x, &L);
+			if (L.sample)
+				apply_sample(ob, o, L.sample);
+		}
+		pfx_settle(ob, id, o, changed, bin_start);
+	}
+}
+
 static void partial_close(struct obs *ob, uint32_t bin_start);
 static void merge_prefixes(struct obs *ob, uint32_t bin_start);
 
@@ -1227,17 +1289,27 @@ close_bin(struct obs *ob)
 		merge_prefixes(ob, bin_start);
 	} else {
 		rib_expire_stale(ob->rib, ob->bin_end);
-		rib_update_full_feed(ob->rib);
+		/* full-feed peers changed: sweep every prefix (sweep_all),
+		 * or with --eager the plain way, every prefix listed dirty */
+		int sweep = 0;
+		if (ob->o.eager)
+			rib_update_full_feed(ob->rib);
+		else
+			sweep = rib_check_full_feed(ob->rib);
 		rib_take_dirty(ob->rib, &ids, &n);
-		for (size_t i = 0; i < n; i++) {
-			uint32_t id = ids[i];
-			dirty_prefetch(ob, ids, n, i);
-			struct opfx *o = opfx_get(ob, id);
-			if (o == NULL)
-				continue;
-			int changed = rib_recompute(ob->rib, id);
-			update_membership(ob, id, o);
-			pfx_settle(ob, id, o, changed, bin_start);
+		if (sweep) {
+			sweep_all(ob, bin_start);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				uint32_t id = ids[i];
+				dirty_prefetch(ob, ids, n, i);
+				struct opfx *o = opfx_get(ob, id);
+				if (o == NULL)
+					continue;
+				int changed = rib_recompute(ob->rib, id);
+				update_membership(ob, id, o);
+				pfx_settle(ob, id, o, changed, bin_start);
+			}
 		}
 		/* the list memory was the rib's; it refills from now on */
 	}

@@ -192,8 +192,11 @@ mark_dirty(struct rib *r, uint32_t id)
 	if (x->flags & RIB_PFX_DIRTY)
 		return;
 	if (vg_grow((void **)&r->dirty, &r->cap_dirty, r->ndirty + 1,
-	         sizeof(*r->dirty)) < 0)
-		return; /* the prefix stays clean: recomputed on the next sweep */
+	         sizeof(*r->dirty)) < 0) {
+		/* not listed: recomputed on the next sweep */
+		x->flags |= RIB_PFX_UNLISTED;
+		return;
+	}
 	x->flags |= RIB_PFX_DIRTY;
 	r->dirty[r->ndirty++] = id;
 }
@@ -983,7 +986,7 @@ rib_route_counts(const struct rib *r, const struct rib_route *rt, unsigned afi)
 }
 
 int
-rib_update_full_feed(struct rib *r)
+rib_check_full_feed(struct rib *r)
 {
 	int changed = 0;
 	for (unsigned afi = 1; afi <= 2; afi++) {
@@ -1011,6 +1014,13 @@ rib_update_full_feed(struct rib *r)
 		r->full_sig[afi] = sig;
 		r->full_asns[afi] = n;
 	}
+	return changed;
+}
+
+int
+rib_update_full_feed(struct rib *r)
+{
+	int changed = rib_check_full_feed(r);
 	if (changed)
 		for (uint32_t id = 0; id < r->npfx; id++)
 			mark_dirty(r, id);
@@ -1043,7 +1053,8 @@ rib_recompute(struct rib *r, uint32_t id)
 	}
 	x->seen_asns = (uint16_t)seen;
 	now = rib_visible_rule(r, seen, denom);
-	x->flags = (uint8_t)((x->flags & ~(RIB_PFX_DIRTY | RIB_PFX_VISIBLE)) |
+	x->flags = (uint8_t)((x->flags & ~(RIB_PFX_DIRTY | RIB_PFX_UNLISTED |
+	                                   RIB_PFX_VISIBLE)) |
 	                     (now ? RIB_PFX_VISIBLE : 0));
 	return now != was;
 }
