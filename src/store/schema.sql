@@ -98,8 +98,14 @@ CREATE TABLE IF NOT EXISTS signals (
 -- ids in one blob: one SQLite row per (chunk, keyframe bin) instead of 64.
 -- Together, signals and keyframes hold what signals alone held in version
 -- 1; an (entity, bin) is in one or the other, never both.  The store's
--- readers (store_query_signals, store_signal_at) merge them.  Keyed chunk
--- first: "the chunk's latest keyframe at or before T" is one seek.
+-- readers (store_query_signals, store_signal_at) merge them.  Keyed time
+-- first, like signals, so a keyframe bin's blobs append to the end of the
+-- B-tree (keyed chunk first, each blob went into the middle of its
+-- chunk's run: a page split apiece, 4 times the pages written).  Readers
+-- go through keyframes_by_chunk: "the chunk's latest keyframe at or
+-- before T" is one seek there and one in the table.  (Files written
+-- before this key order, chunk first, have no index and need none: the
+-- same queries read both.)
 --
 -- data: varint N (1..64, entries), then N entries in increasing id order.
 -- Varints are unsigned LEB128 (7 bits a byte, low first, at most 10 bytes).
@@ -120,8 +126,9 @@ CREATE TABLE IF NOT EXISTS keyframes (
 	bin_start INTEGER NOT NULL,  -- the keyframe bin (has its bins row)
 	bin_len   INTEGER NOT NULL,  -- seconds
 	data      BLOB NOT NULL,     -- the entries, as above
-	PRIMARY KEY (first_id, bin_start)
+	PRIMARY KEY (bin_start, first_id)  -- time first: see above
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS keyframes_by_chunk ON keyframes (first_id, bin_start);
 
 -- Outages and instability episodes raised by the detectors.  The detector
 -- re-writes an event (same id) when it deepens and when it ends.
