@@ -1163,9 +1163,10 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 	}
 	/* one bin's rows (the usual call) are placed by id, in a table as
 	 * long as the entity ids, when that is not much longer than the
-	 * rows; otherwise (or with an id twice) sorted */
+	 * rows (a walk over 64 slots costs about what sorting one row
+	 * does); otherwise (or with an id twice) sorted */
 	int sorted = 0;
-	if (onebin && maxid >= 0 && (uint64_t)maxid < 16 * (uint64_t)n + 4096) {
+	if (onebin && maxid >= 0 && (uint64_t)maxid < 64 * (uint64_t)n + 65536) {
 		size_t need = (size_t)maxid + 1;
 		if (need > s->cap_slot) {
 			uint32_t *ns = realloc(s->slot, need * sizeof(*ns));
