@@ -62,11 +62,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvigil.a $(HDRS)
 test: all
 	BUILD=$(BUILD) tests/run.sh
 
-# Everything CI runs: the normal build's tests, then the unit tests and the
-# regress scripts again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Everything CI runs: the normal build's tests, and the unit tests and the
+# regress scripts again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (the two builds' tests side by side, one per core: tests/run.sh).
 check:
-	$(MAKE) all
-	$(MAKE) SANITIZER=address,undefined all
+	$(MAKE) -j2 all
+	$(MAKE) -j2 SANITIZER=address,undefined all
 	BUILDS="build build-san" tests/run.sh
 
 # libFuzzer harnesses (clang only), one per decoder: fuzz/<name>_fuzz.c.

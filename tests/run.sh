@@ -5,6 +5,8 @@
 #    tests/regress/*.sh, for each build B in $BUILDS (default $BUILD or
 #    "build"; `make check` passes "build build-san" so everything also runs
 #    under ASan/UBSan); a regress script finds the vigil binary in $VIGIL;
+#    the builds run side by side (one per core; TEST_JOBS=1 runs them one
+#    after the other), each build's lines printed when it is done;
 #  - every script in tests/regress/once/*.sh, once (fuzzing, slow peers).
 # Cases are counted from "ok NAME" / "FAIL NAME" lines.  Exit 1 on failure.
 set -u
@@ -37,24 +39,57 @@ run_one() {
 		grep -v '^ok ' "$log" | sed 's/^/    /' | tail -40
 	fi
 }
-for B in $BUILDS; do
+# run_build B: B's unit tests and regress scripts; its counts go to
+# $out/B.counts ("PASS FAIL")
+run_build() {
+	local B=$1
+	pass=0; fail=0
 	export BUILD=$B VIGIL=$PWD/$B/vigil
 	if [ ! -x "$VIGIL" ]; then
-		echo "FAIL $B: $VIGIL not built"; fail=$((fail + 1)); continue
+		echo "FAIL $B: $VIGIL not built"; fail=$((fail + 1))
+	else
+		for t in "$B"/tests/*; do
+			[ -x "$t" ] || continue
+			run_one "$B/unit/$(basename "$t")" "$t"
+		done
+		for s in tests/regress/*.sh; do
+			[ -f "$s" ] || continue
+			run_one "$B/regress/$(basename "$s" .sh)" bash "$s"
+		done
 	fi
-	for t in "$B"/tests/*; do
-		[ -x "$t" ] || continue
-		run_one "$B/unit/$(basename "$t")" "$t"
+	echo "$pass $fail" >"$out/$B.counts"
+}
+tot_p=0; tot_f=0
+# add_counts B: B's counts to the totals
+add_counts() {
+	local p f
+	if read -r p f <"$out/$1.counts" 2>/dev/null; then
+		tot_p=$((tot_p + p)); tot_f=$((tot_f + f))
+	else
+		echo "FAIL $1: its tests did not finish"; tot_f=$((tot_f + 1))
+	fi
+}
+if [ "${TEST_JOBS:-2}" -gt 1 ]; then
+	for B in $BUILDS; do
+		( run_build "$B" >"$out/$B.out" 2>&1 ) &
 	done
-	for s in tests/regress/*.sh; do
-		[ -f "$s" ] || continue
-		run_one "$B/regress/$(basename "$s" .sh)" bash "$s"
+	wait
+	for B in $BUILDS; do
+		cat "$out/$B.out"
+		add_counts "$B"
 	done
-done
+else
+	for B in $BUILDS; do
+		run_build "$B"
+		add_counts "$B"
+	done
+fi
+pass=0; fail=0
 export BUILD=${BUILDS%% *} VIGIL=$PWD/${BUILDS%% *}/vigil
 for s in tests/regress/once/*.sh; do
 	[ -f "$s" ] || continue
 	run_one "once/$(basename "$s" .sh)" bash "$s"
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tot_p=$((tot_p + pass)); tot_f=$((tot_f + fail))
+echo "$tot_p passed, $tot_f failed"
+[ "$tot_f" -eq 0 ]
