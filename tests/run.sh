@@ -5,8 +5,8 @@
 #    tests/regress/*.sh, for each build B in $BUILDS (default $BUILD or
 #    "build"; `make check` passes "build build-san" so everything also runs
 #    under ASan/UBSan); a regress script finds the vigil binary in $VIGIL;
-#    the builds run side by side (one per core; TEST_JOBS=1 runs them one
-#    after the other), each build's lines printed when it is done;
+#    two or more builds run side by side (one per core; TEST_JOBS=1 runs
+#    them one after the other), each build's lines printed when it is done;
 #  - every script in tests/regress/once/*.sh, once (fuzzing, slow peers).
 # Cases are counted from "ok NAME" / "FAIL NAME" lines.  Exit 1 on failure.
 set -u
@@ -69,7 +69,8 @@ add_counts() {
 		echo "FAIL $1: its tests did not finish"; tot_f=$((tot_f + 1))
 	fi
 }
-if [ "${TEST_JOBS:-2}" -gt 1 ]; then
+nb=$(echo $BUILDS | wc -w)
+if [ "${TEST_JOBS:-2}" -gt 1 ] && [ "$nb" -gt 1 ]; then
 	for B in $BUILDS; do
 		( run_build "$B" >"$out/$B.out" 2>&1 ) &
 	done
