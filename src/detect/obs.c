@@ -1254,18 +1254,14 @@ sweep_all(struct obs *ob, uint32_t bin_start)
 		struct opfx *o = opfx_get(ob, id);
 		if (o == NULL)
 			continue;
-		if (x->flags & (RIB_PFX_DIRTY | RIB_PFX_UNLISTED)) {
-			int changed = rib_recompute(ob->rib, id);
+		int routes_changed = x->flags & (RIB_PFX_DIRTY | RIB_PFX_UNLISTED);
+		int changed = rib_recompute(ob->rib, id); /* clears those */
+		if (routes_changed) {
 			update_membership(ob, id, o);
-			pfx_settle(ob, id, o, changed, bin_start);
-			continue;
-		}
-		int changed = rib_recompute(ob->rib, id);
-		if (x->nroutes) {
+		} else if (x->nroutes) {
 			struct pfx_local L;
 			pfx_sample(ob, x, &L);
-			if (L.sample)
-				apply_sample(ob, o, L.sample);
+			apply_sample(ob, o, L.sample);
 		}
 		pfx_settle(ob, id, o, changed, bin_start);
 	}

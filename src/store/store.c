@@ -1317,6 +1317,30 @@ struct kf_reader {
 	struct vg_signal sig[STORE_KF_CHUNK];
 };
 
+/* A reader of entity ID's keyframe entries through statement SLOT
+ * (ST_KF_RANGE: bins A to B; ST_KF_BACK: bins A down to B); NULL on error
+ * (reported).  Done with it: stmt_put(s, r->slot, r->st) and free(r). */
+static struct kf_reader *
+kf_reader_open(struct vg_store *s, int64_t id, int slot, int64_t a, int64_t b)
+{
+	struct kf_reader *r = malloc(sizeof(*r));
+	if (r == NULL) {
+		set_err(s, "out of memory");
+		return NULL;
+	}
+	r->id = id;
+	r->first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
+	r->slot = slot;
+	if ((r->st = stmt_get(s, slot)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	sqlite3_bind_int64(r->st, 1, r->first);
+	sqlite3_bind_int64(r->st, 2, a);
+	sqlite3_bind_int64(r->st, 3, b);
+	return r;
+}
+
 /* The next row of the chunk: 1 with its bin in *BIN and the entity's
  * entry in *G if it has one (*HAVE), 0 at the end, -1 on error. */
 static int
@@ -1376,22 +1400,9 @@ store_query_signals(struct vg_store *s, const struct vg_entity *ent,
 
 	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
 		return rc;
-	if (s->has_kf) {
-		if ((r = malloc(sizeof(*r))) == NULL) {
-			set_err(s, "out of memory");
-			return -1;
-		}
-		r->id = id;
-		r->first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
-		r->slot = ST_KF_RANGE;
-		if ((r->st = stmt_get(s, ST_KF_RANGE)) == NULL) {
-			free(r);
-			return -1;
-		}
-		sqlite3_bind_int64(r->st, 1, r->first);
-		sqlite3_bind_int64(r->st, 2, from);
-		sqlite3_bind_int64(r->st, 3, until);
-	}
+	if (s->has_kf &&
+	    (r = kf_reader_open(s, id, ST_KF_RANGE, from, until)) == NULL)
+		return -1;
 	if ((st = stmt_get(s, ST_SIG_RANGE)) == NULL) {
 		if (r) {
 			stmt_put(s, r->slot, r->st);
@@ -1495,20 +1506,8 @@ signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
 		return rc;
 	if (!s->has_kf)
 		return signal_latest_rows(s, i, id, ent, since, at, sig);
-	if ((r = malloc(sizeof(*r))) == NULL) {
-		set_err(s, "out of memory");
+	if ((r = kf_reader_open(s, id, ST_KF_BACK, at, since)) == NULL)
 		return -1;
-	}
-	r->id = id;
-	r->first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
-	r->slot = ST_KF_BACK;
-	if ((r->st = stmt_get(s, ST_KF_BACK)) == NULL) {
-		free(r);
-		return -1;
-	}
-	sqlite3_bind_int64(r->st, 1, r->first);
-	sqlite3_bind_int64(r->st, 2, at);
-	sqlite3_bind_int64(r->st, 3, since);
 	for (;;) {
 		rc = kf_next(s, r, ent, &k, &have, &kg);
 		if (rc < 0)

@@ -12,57 +12,18 @@
 #include <string.h>
 
 #include "test.h"
+#include "test_elem.h"
 #include "vigil/mrt_write.h"
 #include "vigil/rib.h"
 
-static struct vg_prefix
-pfx(unsigned afi, uint8_t a, uint8_t b, uint8_t c, uint8_t len)
-{
-	struct vg_prefix p;
-	memset(&p, 0, sizeof(p));
-	p.afi = (uint8_t)afi;
-	p.safi = VG_SAFI_UNICAST;
-	p.addr[0] = a;
-	p.addr[1] = b;
-	p.addr[2] = c;
-	p.len = len;
-	return p;
-}
-
-struct elem_buf {
-	struct vg_elem e;
-	struct bgp_path path;
-	uint32_t asn[4];
-	uint8_t seg_type[1];
-	uint32_t seg_len[1];
-	struct bgp_attrs attrs;
-};
-
-static uint32_t gen_counter;
-
+/* An element with the AS path ASN1 ASN2, from an IPv4 peer. */
 static const struct vg_elem *
-mk(struct elem_buf *b, enum vg_elem_type type, uint32_t t, struct vg_prefix p,
+mk(struct test_elem *b, enum vg_elem_type type, uint32_t t, struct vg_prefix p,
    uint32_t asn1, uint32_t asn2)
 {
-	memset(b, 0, sizeof(*b));
-	b->e.type = (uint8_t)type;
-	b->e.time_sec = t;
-	b->e.prefix = p;
+	const uint32_t asns[2] = {asn1, asn2};
+	test_elem(b, type, t, p, asns, 2);
 	b->e.peer_addr.afi = VG_AFI_IP4;
-	if (type == VG_ELEM_ANNOUNCE || type == VG_ELEM_RIB) {
-		b->asn[0] = asn1;
-		b->asn[1] = asn2;
-		b->seg_type[0] = BGP_AS_SEQUENCE;
-		b->seg_len[0] = 2;
-		b->path.asn = b->asn;
-		b->path.seg_type = b->seg_type;
-		b->path.seg_len = b->seg_len;
-		b->path.nasn = 2;
-		b->path.nseg = 1;
-		b->e.path = &b->path;
-		b->e.attrs = &b->attrs;
-		b->e.attrs_gen = ++gen_counter;
-	}
 	return &b->e;
 }
 
@@ -81,7 +42,7 @@ static void
 test_sets_shared_and_released(void)
 {
 	struct rib *r = rib_new(NULL);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	uint64_t sets, routes, bytes;
 	uint32_t len = 0;
@@ -93,8 +54,8 @@ test_sets_shared_and_released(void)
 	CHECK(rib_keep_attrs(r) == 0);
 	CHECK(rib_keep_attrs(r) == 0); /* twice is fine */
 	int p1 = peer_of(r, 1), p2 = peer_of(r, 2);
-	struct vg_prefix a = pfx(VG_AFI_IP4, 10, 0, 0, 16);
-	struct vg_prefix c = pfx(VG_AFI_IP4, 10, 1, 0, 24);
+	struct vg_prefix a = test_pfx(VG_AFI_IP4, 10, 0, 0, 16);
+	struct vg_prefix c = test_pfx(VG_AFI_IP4, 10, 1, 0, 24);
 
 	/* a set for a route that does not exist: released, 1 */
 	uint32_t sx = rib_attrs_intern(r, x, 12);
@@ -161,7 +122,7 @@ static void
 test_sets_many(void)
 {
 	struct rib *r = rib_new(NULL);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	uint64_t sets, routes, bytes;
 	char v[16];
@@ -171,7 +132,7 @@ test_sets_many(void)
 	CHECK(rib_keep_attrs(r) == 0);
 	int p = peer_of(r, 1);
 	for (unsigned i = 0; i < 20000; i++) {
-		struct vg_prefix x = pfx(VG_AFI_IP4, 10, (uint8_t)(i >> 8),
+		struct vg_prefix x = test_pfx(VG_AFI_IP4, 10, (uint8_t)(i >> 8),
 		                         (uint8_t)i, 24);
 		rib_apply(r, (unsigned)p, mk(&b, VG_ELEM_ANNOUNCE, 1, x, 1, i),
 		          300, &ci);
@@ -186,7 +147,7 @@ test_sets_many(void)
 	CHECK_EQ_INT(routes, 20000);
 	/* withdraw every other route */
 	for (unsigned i = 0; i < 20000; i += 2) {
-		struct vg_prefix x = pfx(VG_AFI_IP4, 10, (uint8_t)(i >> 8),
+		struct vg_prefix x = test_pfx(VG_AFI_IP4, 10, (uint8_t)(i >> 8),
 		                         (uint8_t)i, 24);
 		rib_apply(r, (unsigned)p, mk(&b, VG_ELEM_WITHDRAW, 2, x, 0, 0),
 		          300, &ci);
@@ -211,12 +172,12 @@ test_eor_drops_stale_per_afi(void)
 	struct rib_opts o;
 	rib_opts_default(&o);
 	struct rib *r = rib_new(&o);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	int p = peer_of(r, 1);
-	struct vg_prefix a = pfx(VG_AFI_IP4, 10, 0, 0, 16);
-	struct vg_prefix c = pfx(VG_AFI_IP4, 10, 1, 0, 24);
-	struct vg_prefix v6 = pfx(VG_AFI_IP6, 0x20, 0x01, 0x0d, 48);
+	struct vg_prefix a = test_pfx(VG_AFI_IP4, 10, 0, 0, 16);
+	struct vg_prefix c = test_pfx(VG_AFI_IP4, 10, 1, 0, 24);
+	struct vg_prefix v6 = test_pfx(VG_AFI_IP6, 0x20, 0x01, 0x0d, 48);
 
 	rib_peer_state(r, (unsigned)p, VG_STATE_ESTABLISHED, 10);
 	rib_apply(r, (unsigned)p, mk(&b, VG_ELEM_ANNOUNCE, 11, a, 1, 2), 300, &ci);

@@ -10,60 +10,23 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "test_elem.h"
 #include "vigil/geo.h"
 #include "vigil/obs.h"
 
 #define T0 1445558400u /* a bin boundary */
 
-static struct vg_prefix
-pfx4(uint8_t a, uint8_t b, uint8_t len)
-{
-	struct vg_prefix p;
-	memset(&p, 0, sizeof(p));
-	p.afi = VG_AFI_IP4;
-	p.safi = VG_SAFI_UNICAST;
-	p.addr[0] = a;
-	p.addr[1] = b;
-	p.len = len;
-	return p;
-}
-
 /* An element of peer 192.0.2.PEER (AS 65000 + PEER) with AS path ASNS. */
-struct elem_buf {
-	struct vg_elem e;
-	struct bgp_path path;
-	uint32_t asn[8];
-	uint8_t seg_type[1];
-	uint32_t seg_len[1];
-	struct bgp_attrs attrs;
-};
-
 static const struct vg_elem *
-mk(struct elem_buf *b, enum vg_elem_type type, uint32_t t, unsigned peer,
+mk(struct test_elem *b, enum vg_elem_type type, uint32_t t, unsigned peer,
    struct vg_prefix p, const uint32_t *asns, unsigned n)
 {
-	memset(b, 0, sizeof(*b));
-	b->e.type = (uint8_t)type;
-	b->e.time_sec = t;
-	b->e.prefix = p;
+	test_elem(b, type, t, p, asns, n);
 	b->e.peer_asn = 65000 + peer;
 	b->e.peer_addr.afi = VG_AFI_IP4;
 	b->e.peer_addr.addr[0] = 192;
 	b->e.peer_addr.addr[2] = 2;
 	b->e.peer_addr.addr[3] = (uint8_t)peer;
-	if (type == VG_ELEM_ANNOUNCE) {
-		memcpy(b->asn, asns, n * sizeof(uint32_t));
-		b->seg_type[0] = BGP_AS_SEQUENCE;
-		b->seg_len[0] = n;
-		b->path.asn = b->asn;
-		b->path.seg_type = b->seg_type;
-		b->path.seg_len = b->seg_len;
-		b->path.nasn = n;
-		b->path.nseg = 1;
-		b->e.path = &b->path;
-		b->e.attrs = &b->attrs;
-		b->e.attrs_gen = vg_attrs_gen_next();
-	}
 	return &b->e;
 }
 
@@ -71,7 +34,7 @@ static void
 announce(struct obs *ob, uint32_t t, unsigned peer, struct vg_prefix p,
          uint32_t origin)
 {
-	struct elem_buf b;
+	struct test_elem b;
 	uint32_t path[2] = {65000 + peer, origin};
 	CHECK_EQ_INT(obs_elem(ob, "rrc00", mk(&b, VG_ELEM_ANNOUNCE, t, peer, p,
 	                                      path, 2)),
@@ -81,8 +44,8 @@ announce(struct obs *ob, uint32_t t, unsigned peer, struct vg_prefix p,
 static void
 session_down(struct obs *ob, uint32_t t, unsigned peer)
 {
-	struct elem_buf b;
-	mk(&b, VG_ELEM_STATE, t, peer, pfx4(0, 0, 0), NULL, 0);
+	struct test_elem b;
+	mk(&b, VG_ELEM_STATE, t, peer, test_pfx4(0, 0, 0, 0), NULL, 0);
 	b.e.old_state = VG_STATE_ESTABLISHED;
 	b.e.new_state = VG_STATE_IDLE;
 	CHECK_EQ_INT(obs_elem(ob, "rrc00", &b.e), 0);
@@ -160,10 +123,10 @@ run_moas_session_drop(int eager, struct kp_rows *k)
 		geo_db_free(geo);
 		return;
 	}
-	announce(ob, T0 + 10, 1, pfx4(10, 1, 16), 100);
-	announce(ob, T0 + 11, 2, pfx4(10, 1, 16), 200);
-	announce(ob, T0 + 12, 1, pfx4(10, 2, 16), 200);
-	announce(ob, T0 + 13, 2, pfx4(10, 2, 16), 200);
+	announce(ob, T0 + 10, 1, test_pfx4(10, 1, 0, 16), 100);
+	announce(ob, T0 + 11, 2, test_pfx4(10, 1, 0, 16), 200);
+	announce(ob, T0 + 12, 1, test_pfx4(10, 2, 0, 16), 200);
+	announce(ob, T0 + 13, 2, test_pfx4(10, 2, 0, 16), 200);
 	session_down(ob, T0 + 400, 1);
 	obs_advance(ob, T0 + 900);
 	obs_finish(ob);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "test_elem.h"
 #include "vigil/rib.h"
 
 static struct vg_addr
@@ -23,63 +24,13 @@ addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return x;
 }
 
-static struct vg_prefix
-pfx4(uint8_t a, uint8_t b, uint8_t c, uint8_t len)
-{
-	struct vg_prefix p;
-	memset(&p, 0, sizeof(p));
-	p.afi = VG_AFI_IP4;
-	p.safi = VG_SAFI_UNICAST;
-	p.addr[0] = a;
-	p.addr[1] = b;
-	p.addr[2] = c;
-	p.len = len;
-	return p;
-}
-
-/* An element with AS path ASNS (a single AS_SEQUENCE). */
-struct elem_buf {
-	struct vg_elem e;
-	struct bgp_path path;
-	uint32_t asn[8];
-	uint8_t seg_type[1];
-	uint32_t seg_len[1];
-	struct bgp_attrs attrs;
-};
-
-static uint32_t gen_counter;
-
-static const struct vg_elem *
-mk(struct elem_buf *b, enum vg_elem_type type, uint32_t t,
-   struct vg_prefix p, const uint32_t *asns, unsigned n)
-{
-	memset(b, 0, sizeof(*b));
-	b->e.type = (uint8_t)type;
-	b->e.time_sec = t;
-	b->e.prefix = p;
-	if (type != VG_ELEM_WITHDRAW) {
-		memcpy(b->asn, asns, n * sizeof(uint32_t));
-		b->seg_type[0] = BGP_AS_SEQUENCE;
-		b->seg_len[0] = n;
-		b->path.asn = b->asn;
-		b->path.seg_type = b->seg_type;
-		b->path.seg_len = b->seg_len;
-		b->path.nasn = n;
-		b->path.nseg = n ? 1 : 0;
-		b->e.path = &b->path;
-		b->e.attrs = &b->attrs;
-		b->e.attrs_gen = ++gen_counter;
-	}
-	return &b->e;
-}
-
 static void
 test_announce_withdraw_pathchange(void)
 {
 	struct rib_opts o;
 	rib_opts_default(&o);
 	struct rib *r = rib_new(&o);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	struct vg_addr pa = addr4(192, 0, 2, 1);
 	int peer = rib_peer_id(r, "rrc00", &pa, 64496);
@@ -91,21 +42,21 @@ test_announce_withdraw_pathchange(void)
 	CHECK(rib_peer_id(r, "rrc01", &pa, 64496) != peer);
 
 	CHECK_EQ_INT(rib_apply(r, (unsigned)peer,
-	                       mk(&b, VG_ELEM_ANNOUNCE, 1000,
-	                          pfx4(175, 45, 176, 24), p1, 3),
+	                       test_elem(&b, VG_ELEM_ANNOUNCE, 1000,
+	                          test_pfx4(175, 45, 176, 24), p1, 3),
 	                       300, &ci), 0);
 	CHECK_EQ_INT(ci.change, RIB_NEW);
 	CHECK_EQ_INT(rib_path_origin(r, ci.new_path), 131279);
 	uint32_t pid1 = ci.new_path;
 	/* the same route again: a duplicate, same interned path */
 	rib_apply(r, (unsigned)peer,
-	          mk(&b, VG_ELEM_ANNOUNCE, 1010, pfx4(175, 45, 176, 24), p1, 3),
+	          test_elem(&b, VG_ELEM_ANNOUNCE, 1010, test_pfx4(175, 45, 176, 24), p1, 3),
 	          300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_DUP);
 	CHECK_EQ_INT(ci.new_path, pid1);
 	/* another path */
 	rib_apply(r, (unsigned)peer,
-	          mk(&b, VG_ELEM_ANNOUNCE, 1020, pfx4(175, 45, 176, 24), p2, 4),
+	          test_elem(&b, VG_ELEM_ANNOUNCE, 1020, test_pfx4(175, 45, 176, 24), p2, 4),
 	          300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_PATH);
 	CHECK_EQ_INT(ci.old_path, pid1);
@@ -116,18 +67,18 @@ test_announce_withdraw_pathchange(void)
 	/* withdraw: the old path is reported */
 	uint32_t pid2 = ci.new_path;
 	rib_apply(r, (unsigned)peer,
-	          mk(&b, VG_ELEM_WITHDRAW, 1030, pfx4(175, 45, 176, 24), NULL, 0),
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1030, test_pfx4(175, 45, 176, 24), NULL, 0),
 	          300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_WD);
 	CHECK_EQ_INT(ci.old_path, pid2);
 	CHECK_EQ_INT(rib_peer(r, (unsigned)peer)->n_v4, 0);
 	/* withdrawing again, or an unknown prefix: nothing to remove */
 	rib_apply(r, (unsigned)peer,
-	          mk(&b, VG_ELEM_WITHDRAW, 1040, pfx4(175, 45, 176, 24), NULL, 0),
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1040, test_pfx4(175, 45, 176, 24), NULL, 0),
 	          300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_WD_NONE);
 	rib_apply(r, (unsigned)peer,
-	          mk(&b, VG_ELEM_WITHDRAW, 1040, pfx4(10, 0, 0, 8), NULL, 0), 300,
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1040, test_pfx4(10, 0, 0, 8), NULL, 0), 300,
 	          &ci);
 	CHECK_EQ_INT(ci.change, RIB_WD_NONE);
 	/* unreferenced paths are collected: no path is left */
@@ -145,30 +96,30 @@ static void
 test_flaps(void)
 {
 	struct rib *r = rib_new(NULL);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	struct vg_addr pa = addr4(192, 0, 2, 1);
 	int peer = rib_peer_id(r, "c", &pa, 64496);
 	static const uint32_t p1[] = {64496, 131279};
-	struct vg_prefix p = pfx4(175, 45, 177, 24);
+	struct vg_prefix p = test_pfx4(175, 45, 177, 24);
 
-	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300,
+	rib_apply(r, (unsigned)peer, test_elem(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300,
 	          &ci);
 	CHECK_EQ_INT(ci.flap, 0);
 	/* withdrawn 2 minutes after being announced: a flap */
-	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_WITHDRAW, 1120, p, NULL, 0),
+	rib_apply(r, (unsigned)peer, test_elem(&b, VG_ELEM_WITHDRAW, 1120, p, NULL, 0),
 	          300, &ci);
 	CHECK_EQ_INT(ci.flap, 1);
 	/* back 100 s later: a flap */
-	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 1220, p, p1, 2), 300,
+	rib_apply(r, (unsigned)peer, test_elem(&b, VG_ELEM_ANNOUNCE, 1220, p, p1, 2), 300,
 	          &ci);
 	CHECK_EQ_INT(ci.change, RIB_NEW);
 	CHECK_EQ_INT(ci.flap, 1);
 	/* withdrawn an hour later and back an hour after: no flap */
-	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_WITHDRAW, 4820, p, NULL, 0),
+	rib_apply(r, (unsigned)peer, test_elem(&b, VG_ELEM_WITHDRAW, 4820, p, NULL, 0),
 	          300, &ci);
 	CHECK_EQ_INT(ci.flap, 0);
-	rib_apply(r, (unsigned)peer, mk(&b, VG_ELEM_ANNOUNCE, 8420, p, p1, 2), 300,
+	rib_apply(r, (unsigned)peer, test_elem(&b, VG_ELEM_ANNOUNCE, 8420, p, p1, 2), 300,
 	          &ci);
 	CHECK_EQ_INT(ci.flap, 0);
 	rib_free(r);
@@ -181,24 +132,24 @@ static void
 test_flaps_per_collector(void)
 {
 	struct rib *r = rib_new(NULL);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	struct vg_addr pa = addr4(192, 0, 2, 1), pb = addr4(192, 0, 2, 2);
 	int a = rib_peer_id(r, "rrc00", &pa, 64496);
 	int c = rib_peer_id(r, "rrc01", &pb, 64497);
 	int a2 = rib_peer_id(r, "rrc00", &pb, 64497);
 	static const uint32_t p1[] = {64496, 131279};
-	struct vg_prefix p = pfx4(175, 45, 177, 24);
+	struct vg_prefix p = test_pfx4(175, 45, 177, 24);
 
-	rib_apply(r, (unsigned)a, mk(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300, &ci);
-	rib_apply(r, (unsigned)a, mk(&b, VG_ELEM_WITHDRAW, 2000, p, NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)a, test_elem(&b, VG_ELEM_ANNOUNCE, 1000, p, p1, 2), 300, &ci);
+	rib_apply(r, (unsigned)a, test_elem(&b, VG_ELEM_WITHDRAW, 2000, p, NULL, 0), 300, &ci);
 	CHECK_EQ_INT(ci.flap, 0);
 	/* another collector's peer announces it 60 s later: not a flap */
-	rib_apply(r, (unsigned)c, mk(&b, VG_ELEM_ANNOUNCE, 2060, p, p1, 2), 300, &ci);
+	rib_apply(r, (unsigned)c, test_elem(&b, VG_ELEM_ANNOUNCE, 2060, p, p1, 2), 300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_NEW);
 	CHECK_EQ_INT(ci.flap, 0);
 	/* a second peer of the first collector: a flap */
-	rib_apply(r, (unsigned)a2, mk(&b, VG_ELEM_ANNOUNCE, 2100, p, p1, 2), 300, &ci);
+	rib_apply(r, (unsigned)a2, test_elem(&b, VG_ELEM_ANNOUNCE, 2100, p, p1, 2), 300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_NEW);
 	CHECK_EQ_INT(ci.flap, 1);
 	/* the global activity times still follow every collector */
@@ -215,12 +166,12 @@ static void
 fill(struct rib *r, int peer, unsigned n, uint32_t asn, uint32_t t,
      enum vg_elem_type type)
 {
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	uint32_t path[] = {asn, 3356, 65000};
 	for (unsigned i = 0; i < n; i++)
 		rib_apply(r, (unsigned)peer,
-		          mk(&b, type, t, pfx4(10, (uint8_t)(i / 256), (uint8_t)i, 24),
+		          test_elem(&b, type, t, test_pfx4(10, (uint8_t)(i / 256), (uint8_t)i, 24),
 		             path, 3),
 		          300, &ci);
 }
@@ -263,20 +214,20 @@ test_visibility_distinct_asns(void)
 
 	/* AS2 withdraws 10.0.5.0/24: seen by 1 of 2 ASNs = 50% = visible;
 	 * the AS1 sessions withdraw it too: invisible */
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	rib_apply(r, (unsigned)p3,
-	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1100, test_pfx4(10, 0, 5, 24), NULL, 0), 300,
 	          &ci);
 	rib_take_dirty(r, &ids, &n);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT(rib_recompute(r, ids[0]), 0);
 	CHECK(rib_pfx(r, ids[0])->flags & RIB_PFX_VISIBLE);
 	rib_apply(r, (unsigned)p1,
-	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1100, test_pfx4(10, 0, 5, 24), NULL, 0), 300,
 	          &ci);
 	rib_apply(r, (unsigned)p2,
-	          mk(&b, VG_ELEM_WITHDRAW, 1100, pfx4(10, 0, 5, 24), NULL, 0), 300,
+	          test_elem(&b, VG_ELEM_WITHDRAW, 1100, test_pfx4(10, 0, 5, 24), NULL, 0), 300,
 	          &ci);
 	rib_take_dirty(r, &ids, &n);
 	CHECK_EQ_INT(n, 1);
@@ -309,14 +260,14 @@ test_session_drop_and_grace(void)
 
 	/* back up; re-announces 15 of its 20 routes: duplicates, no change */
 	rib_peer_state(r, (unsigned)p1, VG_STATE_ESTABLISHED, 2100);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	uint32_t path[] = {1, 3356, 65000};
 	unsigned dups = 0;
 	for (unsigned i = 0; i < 15; i++) {
 		rib_apply(r, (unsigned)p1,
-		          mk(&b, VG_ELEM_ANNOUNCE, 2110,
-		             pfx4(10, 0, (uint8_t)i, 24), path, 3),
+		          test_elem(&b, VG_ELEM_ANNOUNCE, 2110,
+		             test_pfx4(10, 0, (uint8_t)i, 24), path, 3),
 		          300, &ci);
 		dups += ci.change == RIB_DUP;
 	}
@@ -362,7 +313,7 @@ test_rib_dump_confirm_count(void)
 	struct rib *r = rib_new(NULL);
 	struct vg_addr a1 = addr4(192, 0, 2, 1);
 	int p1 = rib_peer_id(r, "rrc00", &a1, 1);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	uint32_t path[] = {1, 3356, 65000};
 
@@ -372,11 +323,11 @@ test_rib_dump_confirm_count(void)
 	rib_dump_begin(r, "rrc00");
 	fill(r, p1, 30, 1, 2000, VG_ELEM_RIB);
 	fill(r, p1, 5, 1, 2000, VG_ELEM_RIB);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 2001,
-	                              pfx4(10, 0, 3, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_WITHDRAW, 2001,
+	                              test_pfx4(10, 0, 3, 24), NULL, 0), 300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_WD);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 2002,
-	                              pfx4(10, 1, 0, 24), path, 3), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_ANNOUNCE, 2002,
+	                              test_pfx4(10, 1, 0, 24), path, 3), 300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_NEW);
 	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 0);
 	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 30);
@@ -386,13 +337,13 @@ test_rib_dump_confirm_count(void)
 	 * nothing unconfirmed */
 	rib_dump_begin(r, "rrc00");
 	fill(r, p1, 29, 1, 3000, VG_ELEM_RIB);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 3001,
-	                              pfx4(10, 0, 7, 24), NULL, 0), 300, &ci);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 3002,
-	                              pfx4(10, 1, 0, 24), path, 3), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_WITHDRAW, 3001,
+	                              test_pfx4(10, 0, 7, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_ANNOUNCE, 3002,
+	                              test_pfx4(10, 1, 0, 24), path, 3), 300, &ci);
 	CHECK_EQ_INT(ci.change, RIB_DUP);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 3002,
-	                              pfx4(10, 0, 29, 24), path, 3), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_ANNOUNCE, 3002,
+	                              test_pfx4(10, 0, 29, 24), path, 3), 300, &ci);
 	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 0);
 	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 30);
 
@@ -402,8 +353,8 @@ test_rib_dump_confirm_count(void)
 	for (unsigned i = 0; i < 31; i++)
 		if (i != 7)
 			rib_apply(r, (unsigned)p1,
-			          mk(&b, VG_ELEM_RIB, 3500,
-			             pfx4(10, 0, (uint8_t)(i % 30), 24), path, 3),
+			          test_elem(&b, VG_ELEM_RIB, 3500,
+			             test_pfx4(10, 0, (uint8_t)(i % 30), 24), path, 3),
 			          300, &ci);
 	CHECK_EQ_INT(rib_dump_end(r, "rrc00"), 1);
 	CHECK_EQ_INT(rib_peer(r, (unsigned)p1)->n_v4, 29);
@@ -437,7 +388,7 @@ static void
 test_rib_record_sizing(void)
 {
 	struct rib *r = rib_new(NULL);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	struct rib_stats st;
 	uint32_t path[] = {1, 3356, 65000};
@@ -445,7 +396,7 @@ test_rib_record_sizing(void)
 		struct vg_addr a = addr4(192, 0, 2, (uint8_t)(i + 1));
 		int p = rib_peer_id(r, "rrc00", &a, 64496 + i);
 		path[0] = 64496 + i;
-		mk(&b, VG_ELEM_RIB, 1000, pfx4(10, 0, 0, 24), path, 3);
+		test_elem(&b, VG_ELEM_RIB, 1000, test_pfx4(10, 0, 0, 24), path, 3);
 		b.e.rib_more = (uint16_t)(11 - i);
 		CHECK_EQ_INT(rib_apply(r, (unsigned)p, &b.e, 300, &ci), 0);
 	}
@@ -481,26 +432,26 @@ test_path_free_hook(void)
 	struct vg_addr a1 = addr4(192, 0, 2, 1), a2 = addr4(192, 0, 2, 2);
 	int p1 = rib_peer_id(r, "rrc00", &a1, 1);
 	int p2 = rib_peer_id(r, "rrc00", &a2, 2);
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	const uint32_t *ids;
 	size_t n;
 	uint32_t pa[] = {1, 3356, 65000}, pb[] = {2, 3356, 65000};
 
 	rib_on_path_free(r, on_free, &f);
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_ANNOUNCE, 10,
-	                              pfx4(10, 0, 0, 24), pa, 3), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_ANNOUNCE, 10,
+	                              test_pfx4(10, 0, 0, 24), pa, 3), 300, &ci);
 	uint32_t ida = ci.new_path;
-	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_ANNOUNCE, 10,
-	                              pfx4(10, 0, 0, 24), pb, 3), 300, &ci);
+	rib_apply(r, (unsigned)p2, test_elem(&b, VG_ELEM_ANNOUNCE, 10,
+	                              test_pfx4(10, 0, 0, 24), pb, 3), 300, &ci);
 	uint32_t idb = ci.new_path;
-	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_ANNOUNCE, 10,
-	                              pfx4(10, 0, 1, 24), pb, 3), 300, &ci);
+	rib_apply(r, (unsigned)p2, test_elem(&b, VG_ELEM_ANNOUNCE, 10,
+	                              test_pfx4(10, 0, 1, 24), pb, 3), 300, &ci);
 	/* pa loses its only route; pb keeps one of two */
-	rib_apply(r, (unsigned)p1, mk(&b, VG_ELEM_WITHDRAW, 20,
-	                              pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
-	rib_apply(r, (unsigned)p2, mk(&b, VG_ELEM_WITHDRAW, 20,
-	                              pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p1, test_elem(&b, VG_ELEM_WITHDRAW, 20,
+	                              test_pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
+	rib_apply(r, (unsigned)p2, test_elem(&b, VG_ELEM_WITHDRAW, 20,
+	                              test_pfx4(10, 0, 0, 24), NULL, 0), 300, &ci);
 	CHECK_EQ_INT(f.n, 0); /* not before the collection */
 	rib_take_dirty(r, &ids, &n);
 	CHECK_EQ_INT(f.n, 1);
@@ -522,15 +473,15 @@ test_memory_per_route(void)
 		a[i] = addr4(192, 0, 2, (uint8_t)(i + 1));
 		peer[i] = rib_peer_id(r, "c", &a[i], 65536 + (uint32_t)i);
 	}
-	struct elem_buf b;
+	struct test_elem b;
 	struct rib_change_info ci;
 	for (unsigned i = 0; i < 20000; i++) {
 		uint32_t path[] = {0, 3356, 1000 + i % 500};
 		for (int k = 0; k < 12; k++) {
 			path[0] = 65536 + (uint32_t)k;
 			rib_apply(r, (unsigned)peer[k],
-			          mk(&b, VG_ELEM_RIB, 1000,
-			             pfx4((uint8_t)(1 + i / 65536),
+			          test_elem(&b, VG_ELEM_RIB, 1000,
+			             test_pfx4((uint8_t)(1 + i / 65536),
 			                  (uint8_t)(i / 256), (uint8_t)i, 24),
 			             path, 3),
 			          300, &ci);
