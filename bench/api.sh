@@ -83,7 +83,8 @@ sqlite3 "$DB" "select 'database: ' || (select count(*) from bins) || ' bins of '
 	(select count(*) from entities where kind = 2) || ' origin ASes, ' ||
 	(select count(*) from entities where kind = 3) || ' upstreams, ' ||
 	(select count(*) from signals) || ' signal rows + ' ||
-	(select count(*) from keyframes) || ' keyframe blobs (64 entities each), ' ||
+	(select count(*) from keyframes) || ' keyframe blobs + ' ||
+	(select count(*) from signal_chunks) || ' chunk blobs (64 entities each), ' ||
 	(select count(*) from events) || ' events'"
 echo "file: $(( $(stat -c %s "$DB") / 1048576 )) MB ($DB)"
 

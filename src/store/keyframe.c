@@ -201,7 +201,7 @@ store_kf_decode(const uint8_t *p, size_t len, int64_t first_id,
 	*n = 0;
 	if (first_id < 0 || first_id > INT64_MAX - STORE_KF_CHUNK ||
 	    first_id % STORE_KF_CHUNK) {
-		snprintf(err, errlen, "keyframes row of first_id %lld: not a "
+		snprintf(err, errlen, "row of first_id %lld: not a "
 		         "multiple of %d", (long long)first_id, STORE_KF_CHUNK);
 		return -1;
 	}
@@ -256,7 +256,7 @@ store_kf_decode(const uint8_t *p, size_t len, int64_t first_id,
 	}
 	if (c.why) {
 		snprintf(err, errlen,
-		         "keyframes row of first_id %lld: %s at byte %zu of %zu",
+		         "row of first_id %lld: %s at byte %zu of %zu",
 		         (long long)first_id, c.why, c.at, len);
 		return -1;
 	}

@@ -1,5 +1,11 @@
 -- SPDX-License-Identifier: BSD-2-Clause
--- The vigil database schema (version 2; version 1 had no keyframes table).  This file is the readable source;
+-- The vigil database schema (version 3).  Where the signal rows are kept
+-- is what the versions differ in: version 1 holds every row in signals;
+-- version 2 packs the rows written only because a keyframe bin came
+-- (keyframes) and keeps the others in signals; version 3 packs every row
+-- (signal_chunks), and leaves signals and keyframes empty.  vigil reads all
+-- three, and writes a file in the layout it was created with.  This file is
+-- the readable source;
 -- src/store/schema.c holds the same text as a C string (regenerate it with
 -- src/store/schema_gen.sh; tests/unit/store_test.c fails if they differ).
 -- Every statement is idempotent: store_open(STORE_CREATE) runs all of it.
@@ -47,14 +53,17 @@ CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);
 
 -- Time bins that hold signals (one row per bin): the covered time range,
 -- and the driver of per-entity signal reads (see signals).  Every
--- bin_start in signals and keyframes must have its row here; store_put_signals sees to
+-- bin_start in signals, keyframes and signal_chunks must have its row
+-- here; store_put_signals sees to
 -- it, and whoever writes signals by other means must too.
 CREATE TABLE IF NOT EXISTS bins (
 	bin_start INTEGER PRIMARY KEY,  -- start of the bin
 	bin_len   INTEGER NOT NULL      -- its length in seconds (e.g. 300)
 );
 
--- One entity's signal in one bin [bin_start, bin_start + bin_len).
+-- One entity's signal in one bin [bin_start, bin_start + bin_len), as an
+-- SQL row: the layout of versions 1 and 2 (version 3 packs these rows in
+-- signal_chunks, below, and leaves this table empty).
 -- Visibility columns are the state at the END of the bin; counters count
 -- what happened during it.
 --
@@ -129,6 +138,32 @@ CREATE TABLE IF NOT EXISTS keyframes (
 	PRIMARY KEY (bin_start, first_id)  -- time first: see above
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS keyframes_by_chunk ON keyframes (first_id, bin_start);
+
+-- Version 3: every signal row, packed.  The rows of one bin whose entity
+-- ids share a chunk of 64 (first_id = entity_id / 64 * 64) are one blob,
+-- in the format of keyframes.data (above): one SQLite row per (bin, chunk)
+-- instead of one per (bin, entity).  A bin holds the rows of the entities
+-- that changed in it, and at keyframe bins (see keyframes) those of every
+-- entity, so an entity's state at T is in the latest chunk row at or
+-- before T that lists it, at most an hour back.  Packing costs a reader
+-- nothing (one key lookup per bin, as signals took; a chunk row decodes in
+-- well under a microsecond) and the writer a third of the rows: in a day
+-- of 12 full-feed peers (54k entities), 609k signal rows are 172k chunk
+-- rows, and the replay spends 0.3 s less.  Keyed time first, like signals,
+-- and read the same way, through bins:
+--   SELECT b.bin_start, c.bin_len, c.data FROM bins b CROSS JOIN
+--     signal_chunks c ON c.bin_start = b.bin_start AND c.first_id = ?
+--   WHERE b.bin_start BETWEEN ? AND ? ORDER BY b.bin_start;
+-- (no second index: one would take a write in the middle of the index
+-- for every row).  tests/regress/lib/kf_expand.py unpacks a file into
+-- plain signals rows (a version 1 file) for SQL work.
+CREATE TABLE IF NOT EXISTS signal_chunks (
+	bin_start INTEGER NOT NULL,  -- the bin (has its bins row)
+	first_id  INTEGER NOT NULL,  -- entity id / 64 * 64
+	bin_len   INTEGER NOT NULL,  -- seconds
+	data      BLOB NOT NULL,     -- the entries, as in keyframes.data
+	PRIMARY KEY (bin_start, first_id)
+) WITHOUT ROWID;
 
 -- Outages and instability episodes raised by the detectors.  The detector
 -- re-writes an event (same id) when it deepens and when it ends.

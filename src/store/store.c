@@ -72,6 +72,11 @@ enum {
 	ST_KF_RANGE,
 	ST_KF_BACK,
 	ST_KF_EXISTS,
+	ST_CH_PUT,
+	ST_CH_GET,
+	ST_CH_DEL,
+	ST_CH_RANGE,
+	ST_CH_BACK,
 	ST_FIXED_N,
 };
 
@@ -199,6 +204,23 @@ static const char *const fixed_sql[ST_FIXED_N] = {
                    "ORDER BY bin_start DESC",
     [ST_KF_EXISTS] = "SELECT 1 FROM sqlite_master WHERE type = 'table' "
                      "AND name = 'keyframes'",
+    /* version 3: every row in signal_chunks, read through bins */
+    [ST_CH_PUT] = "INSERT OR REPLACE INTO signal_chunks (bin_start, "
+                  "first_id, bin_len, data) VALUES (?2, ?1, ?3, ?4)",
+    [ST_CH_GET] = "SELECT bin_len, data FROM signal_chunks WHERE "
+                  "bin_start = ?2 AND first_id = ?1",
+    [ST_CH_DEL] = "DELETE FROM signal_chunks WHERE bin_start = ?2 AND "
+                  "first_id = ?1",
+    [ST_CH_RANGE] = "SELECT b.bin_start, c.bin_len, c.data FROM bins b "
+                    "CROSS JOIN signal_chunks c ON c.bin_start = "
+                    "b.bin_start AND c.first_id = ?1 "
+                    "WHERE b.bin_start BETWEEN ?2 AND ?3 "
+                    "ORDER BY b.bin_start",
+    [ST_CH_BACK] = "SELECT b.bin_start, c.bin_len, c.data FROM bins b "
+                   "CROSS JOIN signal_chunks c ON c.bin_start = "
+                   "b.bin_start AND c.first_id = ?1 "
+                   "WHERE b.bin_start BETWEEN ?3 AND ?2 "
+                   "ORDER BY b.bin_start DESC",
 };
 
 /*
@@ -251,6 +273,7 @@ struct vg_store {
 	size_t cap_slot;
 	int has_kf;              /* the keyframes table exists: read it */
 	int kf_pack;             /* write keyframe-only rows to it */
+	int chunks;              /* version 3: every row in signal_chunks */
 	struct kf_acc {          /* put_signals: the blob being filled */
 		int active, loaded, dirty;
 		int64_t first_id;
@@ -936,7 +959,8 @@ kf_col_decode(struct vg_store *s, sqlite3_stmt *st, int col, int64_t first,
 	const void *p = sqlite3_column_blob(st, col);
 	size_t len = (size_t)sqlite3_column_bytes(st, col);
 	if (store_kf_decode(p, len, first, ids, sig, n, why, sizeof(why)) < 0) {
-		set_err(s, "corrupt database: %s (bin %u)", why, bin);
+		set_err(s, "corrupt database: %s %s (bin %u)",
+		        s->chunks ? "signal_chunks" : "keyframes", why, bin);
 		return -1;
 	}
 	return 0;
@@ -962,7 +986,8 @@ kf_start(struct vg_store *s, int64_t first, uint32_t bin, uint32_t bin_len,
 	a->n = 0;
 	if (!load)
 		return 0;
-	if ((st = stmt_get(s, ST_KF_GET)) == NULL)
+	int get = s->chunks ? ST_CH_GET : ST_KF_GET;
+	if ((st = stmt_get(s, get)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, first);
 	sqlite3_bind_int64(st, 2, bin);
@@ -971,9 +996,9 @@ kf_start(struct vg_store *s, int64_t first, uint32_t bin, uint32_t bin_len,
 		a->loaded = 1;
 		ret = kf_col_decode(s, st, 1, first, bin, a->ids, a->sig, &a->n);
 	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(s, "reading keyframes");
+		ret = db_fail(s, "reading signals");
 	}
-	stmt_put(s, ST_KF_GET, st);
+	stmt_put(s, get, st);
 	return ret;
 }
 
@@ -1035,7 +1060,10 @@ kf_flush(struct vg_store *s)
 		return 0;
 	if (a->n == 0 && !a->loaded)
 		return 0;
-	i = a->n ? ST_KF_PUT : ST_KF_DEL;
+	if (s->chunks)
+		i = a->n ? ST_CH_PUT : ST_CH_DEL;
+	else
+		i = a->n ? ST_KF_PUT : ST_KF_DEL;
 	if ((st = stmt_get(s, i)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, a->first_id);
@@ -1054,7 +1082,7 @@ kf_flush(struct vg_store *s)
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		db_fail(s, "writing keyframes");
+		db_fail(s, "writing signals");
 	stmt_put(s, i, st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -1226,7 +1254,9 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		if ((int64_t)g->bin_start != cur_bin) {
 			int rc2;
 			if (kf_flush(s) < 0 ||
-			    (rc2 = s->kf_pack ? bin_has(s, g->bin_start) : 0) < 0 ||
+			    (rc2 = s->kf_pack || s->chunks
+			               ? bin_has(s, g->bin_start)
+			               : 0) < 0 ||
 			    put_bin(s, g->bin_start, g->bin_len) < 0) {
 				failed = 1;
 				break;
@@ -1234,7 +1264,8 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 			reput = rc2;
 			cur_bin = g->bin_start;
 		}
-		int packed = s->kf_pack && (g->flags & VG_SIG_KEYFRAME_ONLY);
+		int packed = s->chunks ||
+		             (s->kf_pack && (g->flags & VG_SIG_KEYFRAME_ONLY));
 		if (packed || reput) {
 			int64_t first = id / STORE_KF_CHUNK * STORE_KF_CHUNK;
 			if (a->active && a->first_id != first && kf_flush(s) < 0) {
@@ -1250,7 +1281,8 @@ put_signals(struct vg_store *s, const struct vg_signal *sig, size_t n)
 		if (packed) {
 			/* a bin written again: the row may be in signals */
 			if (kf_set(s, id, g) < 0 ||
-			    (reput && sig_del(s, g->bin_start, id) < 0)) {
+			    (reput && !s->chunks &&
+			     sig_del(s, g->bin_start, id) < 0)) {
 				failed = 1;
 				break;
 			}
@@ -1352,7 +1384,7 @@ kf_next(struct vg_store *s, struct kf_reader *r, const struct vg_entity *ent,
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
-		return db_fail(s, "reading keyframes");
+		return db_fail(s, "reading signals");
 	*bin = col_u32(r->st, 0);
 	*have = 0;
 	if (kf_col_decode(s, r->st, 2, r->first, *bin, r->ids, r->sig, &n) < 0)
@@ -1382,10 +1414,30 @@ kf_next_entry(struct vg_store *s, struct kf_reader *r,
 	return rc;
 }
 
+/* Version 3: the entity's entries in its chunk's rows of bins [from,
+ * until], in order.  0 / -1 (reported), as store_query_signals. */
+static int
+query_chunks(struct vg_store *s, const struct vg_entity *ent, int64_t id,
+             uint32_t from, uint32_t until, store_signal_fn fn, void *ctx)
+{
+	struct kf_reader *r = kf_reader_open(s, id, ST_CH_RANGE, from, until);
+	struct vg_signal g;
+	int rc;
+	if (r == NULL)
+		return -1;
+	while ((rc = kf_next_entry(s, r, ent, &g)) == 1)
+		if (fn(ctx, &g))
+			break;
+	stmt_put(s, r->slot, r->st);
+	free(r);
+	return rc < 0 ? -1 : 0;
+}
+
 /*
  * The entity's rows in signals merged with its entries in keyframes, by
  * bin: one range read of each (the chunk's keyframes rows are adjacent),
- * exactly the rows a version 1 database held in signals alone.
+ * exactly the rows a version 1 database held in signals alone.  Version
+ * 3 has them all in signal_chunks.
  */
 int
 store_query_signals(struct vg_store *s, const struct vg_entity *ent,
@@ -1400,6 +1452,8 @@ store_query_signals(struct vg_store *s, const struct vg_entity *ent,
 
 	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
 		return rc;
+	if (s->chunks)
+		return query_chunks(s, ent, id, from, until, fn, ctx);
 	if (s->has_kf &&
 	    (r = kf_reader_open(s, id, ST_KF_RANGE, from, until)) == NULL)
 		return -1;
@@ -1490,7 +1544,9 @@ signal_latest_rows(struct vg_store *s, int i, int64_t id,
  * for each (bin k), a signals row in [k, hi] is the answer, else the
  * entity's entry in k if it has one, else on to the row before, hi = k - 1.
  * An entity in the latest keyframe costs one keyframes seek and the
- * signals lookups of the bins after it (at most an hour's).
+ * signals lookups of the bins after it (at most an hour's).  Version 3:
+ * the chunk's rows back from AT, to the first that lists the entity (at
+ * most an hour's, once the entity has rows).
  */
 static int
 signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
@@ -1504,6 +1560,14 @@ signal_latest(struct vg_store *s, int i, const struct vg_entity *ent,
 
 	if ((rc = entity_id(s, ent, 0, &id)) <= 0)
 		return rc;
+	if (s->chunks) {
+		if ((r = kf_reader_open(s, id, ST_CH_BACK, at, since)) == NULL)
+			return -1;
+		rc = kf_next_entry(s, r, ent, sig);
+		stmt_put(s, r->slot, r->st);
+		free(r);
+		return rc;
+	}
 	if (!s->has_kf)
 		return signal_latest_rows(s, i, id, ent, since, at, sig);
 	if ((r = kf_reader_open(s, id, ST_KF_BACK, at, since)) == NULL)
@@ -1957,14 +2021,19 @@ setup_schema(struct vg_store *s, int create)
 			return -1;
 		}
 		if (store_get_meta(s, "schema_version", v, sizeof(v)) < 0) {
-			/* VIGIL_KEYFRAME_ROWS=1: a version 1 database, with
-			 * every keyframe row in signals (a reference for the
-			 * tests, or a file for an older vigil) */
+			/* VIGIL_STORE_VERSION=1 or 2: a database in an
+			 * older layout (a reference for the tests, or a file
+			 * for an older vigil); VIGIL_KEYFRAME_ROWS=1 is
+			 * version 1 too */
 			const char *rows = getenv("VIGIL_KEYFRAME_ROWS");
-			snprintf(v, sizeof(v), "%d",
-			         rows && strcmp(rows, "1") == 0
-			             ? 1
-			             : STORE_SCHEMA_VERSION);
+			const char *want = getenv("VIGIL_STORE_VERSION");
+			int make = STORE_SCHEMA_VERSION;
+			if (want && want[0] >= '1' &&
+			    want[0] < '0' + STORE_SCHEMA_VERSION && !want[1])
+				make = want[0] - '0';
+			if (rows && strcmp(rows, "1") == 0)
+				make = 1;
+			snprintf(v, sizeof(v), "%d", make);
 			if (store_set_meta(s, "schema_version", v) < 0) {
 				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
 				             NULL);
@@ -2000,7 +2069,8 @@ setup_schema(struct vg_store *s, int create)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
 	s->has_kf = rc == SQLITE_ROW;
-	s->kf_pack = s->has_kf && ver >= 2;
+	s->kf_pack = s->has_kf && ver == 2;
+	s->chunks = ver >= 3;
 	s->err[0] = '\0';
 	return 0;
 }

@@ -14,9 +14,10 @@
 
 /* Bump when schema.sql changes incompatibly; kept in meta.schema_version.
  * 2: keyframe-only signal rows are packed in table keyframes (a reader of
- * version 1 would not see them).  Version 1 databases are still read, and
- * written as version 1 (keyframe rows in signals). */
-#define STORE_SCHEMA_VERSION 2
+ * version 1 would not see them).  3: every signal row is packed, in table
+ * signal_chunks.  Older databases are still read, and written in their
+ * own layout. */
+#define STORE_SCHEMA_VERSION 3
 
 /* The whole of schema.sql, NUL-terminated. */
 extern const char store_schema_sql[];
@@ -43,7 +44,8 @@ size_t store_kf_encode(int64_t first_id, const int64_t *ids,
                        size_t cap);
 
 /*
- * Decode the LEN bytes at P (a keyframes row of FIRST_ID) into at most
+ * Decode the LEN bytes at P (a keyframes or signal_chunks row of FIRST_ID,
+ * "row of first_id ..." in the message) into at most
  * STORE_KF_CHUNK entries: ids into IDS, signals into SIG (bin_start,
  * bin_len and the entity left zero: the caller knows them), their number
  * into *N.  0, or -1 with what is wrong and at which byte in ERR (a

@@ -283,8 +283,8 @@ check bview_has_aggregators [ "$(awk -F'|' '$15 != ""' "$T/bview.lu" | wc -l)" -
 "$VIGIL" replay -q --collector live --bin 10 --full-feed-v4 100 --full-feed-v6 1 \
 	--geo "$G/delegated-apnic-extended-latest" --db "$T/replay.db" $(cat "$T/files") 2>"$T/replay.err"
 check replay_exit_1_malformed_only [ $? -eq 1 ]
-ents=$(sqlite3 "$T/live.db" "select e.text from entities e join signals s on s.entity_id = e.id
-	group by e.id order by count(*) desc, e.text limit 3")
+ents=$(python3 tests/regress/lib/kf_expand.py --query "$T/live.db" "select e.text from entities e
+	join signals_all s on s.entity_id = e.id group by e.id order by count(*) desc, e.text limit 3")
 for e in country:KP asn:131279 $ents; do
 	"$VIGIL" signals "$e" --from 0 --until 4000000000 --format csv --db "$T/live.db" >"$T/sig.live" 2>&1
 	"$VIGIL" signals "$e" --from 0 --until 4000000000 --format csv --db "$T/replay.db" >"$T/sig.replay" 2>&1

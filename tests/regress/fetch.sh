@@ -251,7 +251,7 @@ rc=$?
 expect replay_fetch_clean bash -c "[ $rc -eq 0 ] && grep -q '0 files missing, 0 intervals without data' '$T/r1.err'"; [ $rc -eq 0 ] || { echo "  replay exit $rc"; tail -5 "$T/r1.err"; }
 mapfile -t files < <(ls "$RC"/route-views2/bgpdata/2008.02/UPDATES/*.bz2)
 "$VIGIL" replay "${files[@]}" --db "$T/b.db" >"$T/r2.out" 2>"$T/r2.err"
-dumpdb() { sqlite3 "$1" "select * from signals order by bin_start, entity_id; select first_id, bin_start, bin_len, hex(data) from keyframes order by 1, 2; select * from entities order by id; select * from events order by id;"; }
+dumpdb() { sqlite3 "$1" "select * from signals order by bin_start, entity_id; select first_id, bin_start, bin_len, hex(data) from keyframes order by 1, 2; select first_id, bin_start, bin_len, hex(data) from signal_chunks order by 1, 2; select * from entities order by id; select * from events order by id;"; }
 dumpdb "$T/a.db" >"$T/a.sig"; dumpdb "$T/b.db" >"$T/b.sig"
 expect replay_same_signals bash -c "[ ${#files[@]} -eq 7 ] && [ \$(wc -l <'$T/a.sig') -gt 1000 ] && cmp -s '$T/a.sig' '$T/b.sig'"
 expect replay_same_events cmp -s "$T/r1.out" "$T/r2.out"

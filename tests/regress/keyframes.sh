@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Keyframe-only signal rows are stored packed (table keyframes, schema
-# version 2; src/store/schema.sql) and read back merged with signals.  That
-# must change nothing a reader sees.  Each input is replayed twice: packed
-# (the default) and as a version 1 reference (VIGIL_KEYFRAME_ROWS=1: every
-# row in signals), and
-#  - the writer: every row of the packed database, decoded by an
+# Signal rows are stored packed (schema version 3: every row in table
+# signal_chunks; version 2: the keyframe-only ones in table keyframes, the
+# rest in signals; src/store/schema.sql).  That must change nothing a
+# reader sees.  Each input is replayed three times: packed (the default,
+# version 3), as version 2 (VIGIL_STORE_VERSION=2) and as a version 1
+# reference (VIGIL_KEYFRAME_ROWS=1: every row in signals), and
+#  - the writer: every row of both packed databases, decoded by an
 #    independent reader of the format (lib/kf_expand.py), equals the
-#    reference's signals, events and evidence; the packed database really
-#    is packed (keyframe rows, fewer signals rows);
+#    reference's signals, events and evidence; the packed databases really
+#    are packed (version 3: no signals rows, fewer chunk rows than the
+#    reference has rows; version 2: keyframe rows, fewer signals rows);
 #  - the readers: `vigil signals` (csv, and --fill json), `vigil status
 #    --at` at keyframe bins, around them, between them, before an entity's
 #    first row and before the data, and `vigil events` print the same bytes
-#    on the packed database, the reference, and a version 1 file without
-#    the keyframes table (the packed one unpacked by kf_expand.py);
+#    on the two packed databases, the reference, and a version 1 file
+#    without the packed tables (the version 3 one unpacked by kf_expand.py);
 #  - the HTTP API (signals and status of many entities and times,
-#    lib/kf_compare.py) answers the same bytes from all three;
+#    lib/kf_compare.py) answers the same bytes from all of them;
 #  - a corrupt blob is a clear error naming the row, not a crash.
 # Inputs: an 8-hour scenario (outages, flaps, a session drop, warm-up),
 # and two hours of real RouteViews updates.
@@ -33,15 +35,15 @@ KX=tests/regress/lib/kf_expand.py
 
 kp_scenario 12 300 "$T/sc" 2>"$T/err" || { echo "FAIL kf_scenario_built"; cat "$T/err"; exit 1; }
 
-# cmp_out NAME ARGS...: the command's output and exit status on the three
+# cmp_out NAME ARGS...: the command's output and exit status on the four
 # databases; the arguments hold DB where --db goes
 n_same=0; n_diff=0
 cmp_out() {
 	local k=0 ref=
-	for db in "$T/p.db" "$T/r.db" "$T/x.db"; do
+	for db in "$T/p.db" "$T/q.db" "$T/r.db" "$T/x.db"; do
 		"$VIGIL" "${@/#DB/$db}" >"$T/o.$k" 2>&1
 		echo "exit $?" >>"$T/o.$k"
-		sed -i "s#$T/[prx]\.db#DB#g" "$T/o.$k"
+		sed -i "s#$T/[pqrx]\.db#DB#g" "$T/o.$k"
 		if [ $k -gt 0 ] && ! cmp -s "$T/o.0" "$T/o.$k"; then
 			n_diff=$((n_diff + 1))
 			[ $n_diff -le 3 ] && { echo "  differs: $*"; diff "$T/o.0" "$T/o.$k" | head -4; }
@@ -70,36 +72,52 @@ start_server() {
 # check NAME ENTITY_LIMIT [replay options and files]
 check() {
 	local name=$1 lim=$2; shift 2
-	rm -f "$T"/[prx].db*
+	rm -f "$T"/[pqrx].db*
 	"$VIGIL" replay -q --json --db "$T/p.db" $GEO "$@" >"$T/p.json" 2>"$T/err"
 	local rc1=$?
 	VIGIL_KEYFRAME_ROWS=1 "$VIGIL" replay -q --json --db "$T/r.db" $GEO "$@" >"$T/r.json" 2>>"$T/err"
 	local rc2=$?
-	if [ $rc1 -le 1 ] && [ $rc1 = $rc2 ] && cmp -s "$T/p.json" "$T/r.json"; then
+	VIGIL_STORE_VERSION=2 "$VIGIL" replay -q --json --db "$T/q.db" $GEO "$@" >"$T/q.json" 2>>"$T/err"
+	local rc3=$?
+	if [ $rc1 -le 1 ] && [ $rc1 = $rc2 ] && [ $rc1 = $rc3 ] &&
+	   cmp -s "$T/p.json" "$T/r.json" && cmp -s "$T/q.json" "$T/r.json"; then
 		echo "ok kf_${name}_replay_same_summary"
 	else
 		echo "FAIL kf_${name}_replay_same_summary (exit $rc1/$rc2)"; head -3 "$T/err"
 	fi
 
-	# the layouts are what they claim
-	local lay np nr nk
-	np=$(sqlite3 "$T/p.db" "select count(*) from signals")
+	# the layouts are what they claim: "signals keyframes signal_chunks"
+	# rows of each, after the version
+	local lay nr
 	nr=$(sqlite3 "$T/r.db" "select count(*) from signals")
-	nk=$(sqlite3 "$T/p.db" "select count(*) from keyframes")
-	lay=$(sqlite3 "$T/p.db" "select value from meta where key = 'schema_version'")/$(sqlite3 "$T/r.db" "select value from meta where key = 'schema_version'")
-	if [ "$lay" = 2/1 ] && [ "$nk" -gt 0 ] && [ "$np" -lt "$nr" ] &&
-	   [ "$(sqlite3 "$T/r.db" "select count(*) from keyframes")" = 0 ]; then
-		echo "ok kf_${name}_packed ($nr rows -> $np rows + $nk blobs)"
+	lay() {
+		sqlite3 "$1" "select value from meta where key = 'schema_version'" \
+			"select count(*) from signals" "select count(*) from keyframes" \
+			"select count(*) from signal_chunks" | tr '\n' ' '
+	}
+	lay="$(lay "$T/p.db")/$(lay "$T/q.db")/$(lay "$T/r.db")"
+	case $lay in
+	"3 0 0 "[1-9]*"/2 "[0-9]*" "[1-9]*" 0 /1 $nr 0 0 ") ;;
+	*) lay="bad: $lay" ;;
+	esac
+	local nc nq
+	nc=$(sqlite3 "$T/p.db" "select count(*) from signal_chunks")
+	nq=$(sqlite3 "$T/q.db" "select count(*) from signals")
+	if [ "${lay#bad}" = "$lay" ] && [ "$nc" -lt "$nr" ] && [ "$nq" -lt "$nr" ]; then
+		echo "ok kf_${name}_packed ($nr rows -> $nc chunk rows; version 2: $nq rows + blobs)"
 	else
-		echo "FAIL kf_${name}_packed (versions $lay, $nr -> $np + $nk)"
+		echo "FAIL kf_${name}_packed ($lay, $nr -> $nc / $nq)"
 	fi
 
 	# the writer, through an independent decoder
+	local tabs="select * from events order by 1; select * from evidence order by 1, 2; select * from bins order by 1"
 	if python3 "$KX" --dump "$T/p.db" >"$T/p.dump" 2>"$T/err" &&
+	   python3 "$KX" --dump "$T/q.db" >"$T/q.dump" 2>>"$T/err" &&
 	   python3 "$KX" --dump "$T/r.db" >"$T/r.dump" 2>>"$T/err" &&
 	   [ "$(wc -l <"$T/p.dump")" = "$nr" ] && cmp -s "$T/p.dump" "$T/r.dump" &&
-	   [ "$(sqlite3 "$T/p.db" "select * from events order by 1; select * from evidence order by 1, 2; select * from bins order by 1")" = \
-	     "$(sqlite3 "$T/r.db" "select * from events order by 1; select * from evidence order by 1, 2; select * from bins order by 1")" ]; then
+	   cmp -s "$T/q.dump" "$T/r.dump" &&
+	   [ "$(sqlite3 "$T/p.db" "$tabs")" = "$(sqlite3 "$T/r.db" "$tabs")" ] &&
+	   [ "$(sqlite3 "$T/q.db" "$tabs")" = "$(sqlite3 "$T/r.db" "$tabs")" ]; then
 		echo "ok kf_${name}_rows_equal ($nr rows)"
 	else
 		echo "FAIL kf_${name}_rows_equal"; head -3 "$T/err"; diff "$T/p.dump" "$T/r.dump" | head -5
@@ -155,9 +173,10 @@ check() {
 
 check scenario 12 "$T"/sc/*.gz
 
-# the HTTP API on the scenario's three databases
+# the HTTP API on the scenario's four databases
 URLS=
-if start_server "$T/p.db" && start_server "$T/r.db" && start_server "$T/x.db"; then
+if start_server "$T/p.db" && start_server "$T/q.db" && start_server "$T/r.db" &&
+   start_server "$T/x.db"; then
 	python3 tests/regress/lib/kf_compare.py "$T/x.db" $URLS
 else
 	echo "FAIL kf_api_servers_started"; cat "$T"/serve.*.log
@@ -165,21 +184,25 @@ fi
 for p in $PIDS; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 PIDS=
 
-# a corrupt blob: KP's chunk in its last keyframe bin, cut short / garbled
-kp=$(sqlite3 "$T/p.db" "select id from entities where text = 'country:KP'")
-for how in "substr(data, 1, length(data) - 3)" "x'41ff'" "x''" "x'01ffffffffffffffffffff7f'"; do
-	cp "$T/p.db" "$T/c.db"; rm -f "$T/c.db-wal" "$T/c.db-shm"
-	sqlite3 "$T/p.db" ".backup '$T/c.db'"
-	sqlite3 "$T/c.db" "update keyframes set data = $how where first_id = $kp / 64 * 64
-		and bin_start = (select max(bin_start) from keyframes where first_id = $kp / 64 * 64)"
-	"$VIGIL" status country:KP --db "$T/c.db" >"$T/c.out" 2>&1; rc1=$?
-	"$VIGIL" signals country:KP --db "$T/c.db" -f csv >"$T/c2.out" 2>&1; rc2=$?
-	if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q "corrupt database: keyframes row of first_id $((kp / 64 * 64)): .* at byte [0-9]* of [0-9]*" "$T/c.out" &&
-	   grep -q "corrupt database: keyframes row" "$T/c2.out"; then
-		echo "ok kf_corrupt_blob_error ($how)"
-	else
-		echo "FAIL kf_corrupt_blob_error ($how: exit $rc1/$rc2)"; head -2 "$T/c.out" "$T/c2.out"
-	fi
+# a corrupt blob: KP's chunk in its last bin (version 3) or last keyframe
+# bin (version 2), cut short / garbled
+for v in p:signal_chunks q:keyframes; do
+	db=$T/${v%%:*}.db tab=${v#*:}
+	kp=$(sqlite3 "$db" "select id from entities where text = 'country:KP'")
+	for how in "substr(data, 1, length(data) - 3)" "x'41ff'" "x''" "x'01ffffffffffffffffffff7f'"; do
+		rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
+		sqlite3 "$db" ".backup '$T/c.db'"
+		sqlite3 "$T/c.db" "update $tab set data = $how where first_id = $kp / 64 * 64
+			and bin_start = (select max(bin_start) from $tab where first_id = $kp / 64 * 64)"
+		"$VIGIL" status country:KP --db "$T/c.db" >"$T/c.out" 2>&1; rc1=$?
+		"$VIGIL" signals country:KP --db "$T/c.db" -f csv >"$T/c2.out" 2>&1; rc2=$?
+		if [ $rc1 = 2 ] && [ $rc2 = 2 ] && grep -q "corrupt database: $tab row of first_id $((kp / 64 * 64)): .* at byte [0-9]* of [0-9]*" "$T/c.out" &&
+		   grep -q "corrupt database: $tab row" "$T/c2.out"; then
+			echo "ok kf_corrupt_blob_error ($tab: $how)"
+		else
+			echo "FAIL kf_corrupt_blob_error ($tab: $how: exit $rc1/$rc2)"; head -2 "$T/c.out" "$T/c2.out"
+		fi
+	done
 done
 
 # two hours of RouteViews updates (route-views2, 2008): two keyframe bins

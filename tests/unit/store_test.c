@@ -155,7 +155,7 @@ test_meta_and_peers(void)
 	if (s == NULL)
 		return;
 	CHECK_EQ_INT(store_get_meta(s, "schema_version", buf, sizeof(buf)), 0);
-	CHECK_EQ_STR(buf, "2");
+	CHECK_EQ_STR(buf, "3");
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "300"), 0);
 	CHECK_EQ_INT(store_set_meta(s, "bin_len", "600"), 0);
 	CHECK_EQ_INT(store_get_meta(s, "bin_len", buf, sizeof(buf)), 0);
@@ -1020,7 +1020,7 @@ kf_bad(const uint8_t *p, size_t len, int64_t first, const char *why)
 	                             sizeof(err)),
 	             -1);
 	CHECK_EQ_INT(n, 0);
-	if (strstr(err, why) == NULL || strstr(err, "keyframes row") == NULL) {
+	if (strstr(err, why) == NULL || strstr(err, "row of first_id") == NULL) {
 		fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err, why);
 		CHECK(0);
 	}
@@ -1309,20 +1309,26 @@ kf_count(const char *sql)
 static void
 test_kf_store(void)
 {
-	for (int v1 = 0; v1 < 2; v1++) {
+	/* each layout: version 1 (VIGIL_KEYFRAME_ROWS), 2 and 3 */
+	static const char *const name[4] = {NULL, "v1", "v2", "v3"};
+	for (int v = 1; v <= 3; v++) {
 		struct vg_store *s;
-		char ver[16];
+		char ver[16], what[64];
+		int v1 = v == 1;
 		unlink(dbpath);
 		memset(kf_have, 0, sizeof(kf_have));
 		if (v1)
 			setenv("VIGIL_KEYFRAME_ROWS", "1", 1);
+		else if (v == 2)
+			setenv("VIGIL_STORE_VERSION", "2", 1);
 		s = open_db(STORE_CREATE);
 		unsetenv("VIGIL_KEYFRAME_ROWS");
+		unsetenv("VIGIL_STORE_VERSION");
 		CHECK(s != NULL);
 		if (s == NULL)
 			return;
 		CHECK_EQ_INT(store_get_meta(s, "schema_version", ver, sizeof(ver)), 0);
-		CHECK_EQ_STR(ver, v1 ? "1" : "2");
+		CHECK_EQ_STR(ver, name[v] + 1);
 		/* entity ids follow i: chunks 0 (ids 1..63), 64, 128 */
 		for (unsigned i = 0; i < KF_ENTS; i++) {
 			struct vg_entity e;
@@ -1333,23 +1339,34 @@ test_kf_store(void)
 		for (unsigned b = 0; b < KF_BINS; b++)
 			CHECK_EQ_INT(kf_put_bin(s, b, 0, kf_row, kf_kf), 0);
 		CHECK_EQ_INT(store_commit(s), 0);
-		kf_check_reads(s, v1 ? "v1" : "packed");
+		kf_check_reads(s, name[v]);
 		/* keyframe bins 12 and 24 written again, in their own
 		 * transactions; 24 with the kinds swapped */
 		CHECK_EQ_INT(kf_put_bin(s, 24, 5, kf_row_again, kf_kf_again), 0);
 		CHECK_EQ_INT(kf_put_bin(s, 12, 9, kf_row, kf_kf), 0);
-		kf_check_reads(s, v1 ? "v1 rewritten" : "packed rewritten");
+		snprintf(what, sizeof(what), "%s rewritten", name[v]);
+		kf_check_reads(s, what);
 		store_close(s);
 		long long nk = kf_count("select count(*) from keyframes");
 		long long ns = kf_count("select count(*) from signals");
+		long long nc = kf_count("select count(*) from signal_chunks");
 		long long nm = 0;
 		for (unsigned i = 0; i < KF_ENTS; i++)
 			for (unsigned b = 0; b < KF_BINS; b++)
 				nm += kf_have[i][b];
 		if (v1) {
 			CHECK_EQ_INT(nk, 0);
+			CHECK_EQ_INT(nc, 0);
 			CHECK_EQ_INT(ns, nm);
+		} else if (v == 3) {
+			/* every row packed: 3 chunks a bin at most */
+			CHECK_EQ_INT(nk, 0);
+			CHECK_EQ_INT(ns, 0);
+			if (!(nc >= KF_BINS && nc <= 3 * KF_BINS))
+				fprintf(stderr, "  %lld signal_chunks rows\n", nc);
+			CHECK(nc >= KF_BINS && nc <= 3 * KF_BINS);
 		} else {
+			CHECK_EQ_INT(nc, 0);
 			/* 3 chunks x 4 keyframe bins at most, and the one-key-twice
 			 * rows turned keyframe-only in other bins */
 			if (!(nk >= 6 && nk <= 12 + KF_BINS))
@@ -1361,7 +1378,8 @@ test_kf_store(void)
 		s = open_db(STORE_RDONLY);
 		CHECK(s != NULL);
 		if (s) {
-			kf_check_reads(s, v1 ? "v1 read-only" : "packed read-only");
+			snprintf(what, sizeof(what), "%s read-only", name[v]);
+			kf_check_reads(s, what);
 			store_close(s);
 		}
 	}
@@ -1390,7 +1408,8 @@ test_kf_old_database(void)
 	store_close(s);
 	/* what version 1 created */
 	CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "DROP TABLE keyframes; UPDATE meta SET value = '1' "
+	CHECK(sqlite3_exec(db, "DROP TABLE keyframes; DROP TABLE signal_chunks; "
+	                   "UPDATE meta SET value = '1' "
 	                   "WHERE key = 'schema_version'", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	s = open_db(STORE_RDONLY);
@@ -1414,13 +1433,13 @@ test_kf_old_database(void)
 	CHECK_EQ_INT(kf_count("select count(*) from sqlite_master where name = 'keyframes'"), 0);
 	/* a newer version is refused */
 	CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+	CHECK(sqlite3_exec(db, "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
 	                   NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	char err[256] = "";
 	s = store_open(dbpath, STORE_RDONLY, err, sizeof(err));
 	CHECK(s == NULL);
-	CHECK(strstr(err, "schema version 3; this vigil reads 2") != NULL);
+	CHECK(strstr(err, "schema version 4; this vigil reads 3") != NULL);
 	store_close(s);
 }
 

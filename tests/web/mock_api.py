@@ -67,15 +67,17 @@ class Api:
 
     @staticmethod
     def sig(c):
-        """The signals rows of entity :e, in both tables (a subquery)."""
-        if not c.execute("select count(*) from sqlite_master where name = 'keyframes'").fetchone()[0]:
-            return "(select * from signals where entity_id = :e)"
+        """The signals rows of entity :e, in all three tables (a
+        subquery)."""
         cols = ", ".join("json_extract(j, '$[%d]') as %s" % (i, n)
                          for i, n in enumerate(SIG_COLS[3:]))
-        return ("(select * from signals where entity_id = :e union all "
-                "select :e as entity_id, bin_start, bin_len, %s from "
-                "(select bin_start, bin_len, kf_entry(first_id, data, :e) as j "
-                "from keyframes where first_id = :e / 64 * 64) where j is not null)" % cols)
+        q = "(select * from signals where entity_id = :e"
+        for t in kf_expand.PACKED:
+            if c.execute("select count(*) from sqlite_master where name = ?", (t,)).fetchone()[0]:
+                q += (" union all select :e as entity_id, bin_start, bin_len, %s from "
+                      "(select bin_start, bin_len, kf_entry(first_id, data, :e) as j "
+                      "from %s where first_id = :e / 64 * 64) where j is not null" % (cols, t))
+        return q + ")"
 
     def event(self, c, r, full=True):
         ev = {"id": r["id"], "entity": r["text"], "name": r["name"] or None,

@@ -1,25 +1,27 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""Unpack the keyframes table of a vigil database (schema version 2) into
-ordinary signals rows, as version 1 stored them: a second, independent
-reading of the format documented in src/store/schema.sql.
+"""Unpack the packed signal rows of a vigil database (the keyframes table of
+schema version 2, the signal_chunks table of version 3) into ordinary
+signals rows, as version 1 stored them: a second, independent reading of
+the format documented in src/store/schema.sql.
 
-  kf_expand.py DB OUT     copy DB to OUT with every keyframe entry moved
-                          into signals, the keyframes table dropped and
-                          schema_version 1 (a version 1 database)
-  kf_expand.py --dump DB  print every signal row (signals and keyframes
-                          together) ordered by entity id, bin
+  kf_expand.py DB OUT     copy DB to OUT with every packed entry moved
+                          into signals, the keyframes and signal_chunks
+                          tables dropped and schema_version 1 (a version
+                          1 database)
+  kf_expand.py --dump DB  print every signal row (signals, keyframes and
+                          signal_chunks together) ordered by entity id, bin
   kf_expand.py --dump-text DB
                           the same with the entity's text for its id,
                           ordered by bin, text (ids differ between runs
                           that add entities in another order)
   kf_expand.py --query DB SQL
                           run SQL with a temporary table signals_all (the
-                          columns of signals: every row of both tables);
+                          columns of signals: every row of the three);
                           rows printed '|'-separated, NULL as ''
 
 Exits 1 with a message on a malformed blob or an (entity, bin) that is in
-both tables."""
+two tables (or twice in one)."""
 import math
 import shutil
 import sqlite3
@@ -98,34 +100,39 @@ def decode(first, data):
     return out
 
 
+PACKED = ("keyframes", "signal_chunks")
+
+
 def rows(db):
-    """Every keyframe entry as a signals row (entity_id, bin_start, ...)."""
-    have = db.execute("select count(*) from sqlite_master where type = "
-                      "'table' and name = 'keyframes'").fetchone()[0]
-    if not have:
-        return []
+    """Every packed entry as a signals row (entity_id, bin_start, ...)."""
     res = []
-    for first, bin_start, bin_len, data in db.execute(
-            "select first_id, bin_start, bin_len, data from keyframes"):
-        try:
-            ents = decode(first, data)
-        except Bad as e:
-            sys.exit("kf_expand: keyframes row (%d, %d): %s" %
-                     (first, bin_start, e))
-        for e in ents:
-            res.append((e[0], bin_start, bin_len) + e[1:])
+    for table in PACKED:
+        have = db.execute("select count(*) from sqlite_master where type = "
+                          "'table' and name = ?", (table,)).fetchone()[0]
+        if not have:
+            continue
+        for first, bin_start, bin_len, data in db.execute(
+                "select first_id, bin_start, bin_len, data from " + table):
+            try:
+                ents = decode(first, data)
+            except Bad as e:
+                sys.exit("kf_expand: %s row (%d, %d): %s" %
+                         (table, first, bin_start, e))
+            for e in ents:
+                res.append((e[0], bin_start, bin_len) + e[1:])
     return res
 
 
 def all_rows(db):
-    """signals and keyframes together; an (entity, bin) in both is an
-    error"""
+    """signals and the packed tables together; an (entity, bin) twice is
+    an error"""
     out = db.execute("select * from signals").fetchall()
     seen = {(r[0], r[1]) for r in out}
     for r in rows(db):
         if (r[0], r[1]) in seen:
-            sys.exit("kf_expand: entity %d bin %d in both tables" %
+            sys.exit("kf_expand: entity %d bin %d stored twice" %
                      (r[0], r[1]))
+        seen.add((r[0], r[1]))
         out.append(r)
     return out
 
@@ -166,14 +173,16 @@ def main():
     s.close()
     shutil.copyfile(src, dst)
     db = sqlite3.connect(dst)
-    kf = rows(db)
+    kf = all_rows(db)[db.execute("select count(*) from signals")
+                      .fetchone()[0]:]
     n0 = db.execute("select count(*) from signals").fetchone()[0]
     db.executemany("insert into signals values "
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kf)
     n1 = db.execute("select count(*) from signals").fetchone()[0]
     if n1 != n0 + len(kf):
         sys.exit("kf_expand: rows lost")
-    db.execute("drop table if exists keyframes")
+    for table in PACKED:
+        db.execute("drop table if exists " + table)
     db.execute("update meta set value = '1' where key = 'schema_version'")
     db.commit()
     db.close()

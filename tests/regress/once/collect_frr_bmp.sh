@@ -70,10 +70,21 @@ wait_log() { # SECONDS REGEX
 	return 1
 }
 sq() { sqlite3 "$T/live.db" "$1" 2>&1; }
+# sqs SQL: SQL over signals_all, every signal row however stored (packed in
+# signal_chunks by default: lib/kf_expand.py unpacks them)
+sqs() { python3 tests/regress/lib/kf_expand.py --query "$T/live.db" "$1" 2>&1; }
 wait_db() { # SECONDS SQL: until it prints 1
 	local end=$((SECONDS + $1))
 	while [ $SECONDS -lt $end ]; do
 		[ "$(sq "$2")" = 1 ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+wait_db_sig() { # SECONDS SQL over signals_all: until it prints 1
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(sqs "$2")" = 1 ] && return 0
 		sleep 0.5
 	done
 	return 1
@@ -190,14 +201,19 @@ import json, sys; print(json.load(sys.stdin)["peers"]["'"$SPK"'"]["pfxRcd"])' 2>
 cat >"$T/origins.py" <<'EOF'
 # every origin AS of the table has a signals row with its prefixes visible
 import sqlite3, sys
+sys.path.insert(0, "tests/regress/lib")
+import kf_expand
 db = sqlite3.connect(sys.argv[1])
 want = {}
 for line in open(sys.argv[2]):
     p, path = line.rstrip("\n").split("\t")
     o = int(path.split()[-1])
     want[o] = want.get(o, 0) + 1
-got = dict(db.execute("""select n.asn, max(s.prefixes) from signals s
-    join entities n on n.id = s.entity_id where n.kind = 2 group by n.asn"""))
+asn = dict(db.execute("select id, asn from entities where kind = 2"))
+got = {}
+for r in kf_expand.all_rows(db):  # (entity_id, bin_start, bin_len, v4, v6, prefixes, ...)
+    if r[0] in asn:
+        got[asn[r[0]]] = max(got.get(asn[r[0]], 0), r[5])
 miss = [o for o in want if not got.get(o)]
 short = [o for o in want if got.get(o) and got[o] < want[o]]
 print("%s frr_bmp_signals_every_origin (%d origin ASes in the table, %d with signals, %d missing, %d short)"
@@ -209,7 +225,7 @@ until python3 "$T/origins.py" "$T/live.db" "$TAB/paths.txt" >"$T/origins.out" 2>
 	sleep 1
 done
 cat "$T/origins.out"
-v=$(sq "select max(s.v4_units) from signals s join entities n on n.id = s.entity_id where n.text = 'country:KP'")
+v=$(sqs "select max(s.v4_units) from signals_all s join entities n on n.id = s.entity_id where n.text = 'country:KP'")
 [ "$v" = 4 ] && ok signals_country_KP_visible || bad signals_country_KP_visible "$v"
 wait_db $((BIN + 5)) "select count(*) = 1 from peers where collector = 'frrbmp/$BR' and addr = '$SPK'
 	and asn = 65006 and up = 1 and v4_routes = $N and v6_routes = 100" && ok db_peer_row ||
@@ -222,11 +238,11 @@ wait_for 20 "p['$SPK']['routes_v4'] == $N - 4 and p['$SPK']['withdraw'] >= 4" &&
 	ok kp_withdrawn || bad kp_withdrawn "$(peer)"
 # a bin that starts after the withdrawals shows the KP /24s gone
 # (its withdrawal counter back to 0 makes it a changed row)
-wait_db $((2 * BIN + 5)) "select count(*) > 0 from signals s join entities n on n.id = s.entity_id
+wait_db_sig $((2 * BIN + 5)) "select count(*) > 0 from signals_all s join entities n on n.id = s.entity_id
 	where n.text = 'asn:131279' and s.bin_start >= $tw and s.v4_units = 0" && ok signals_kp_origin_gone ||
-	bad signals_kp_origin_gone "v4_units since the withdrawal: $(sq "select group_concat(s.v4_units)
-	from signals s join entities n on n.id = s.entity_id where n.text = 'asn:131279' and s.bin_start >= $tw")"
-v=$(sq "select sum(s.withdrawals) from signals s join entities n on n.id = s.entity_id
+	bad signals_kp_origin_gone "v4_units since the withdrawal: $(sqs "select group_concat(s.v4_units)
+	from signals_all s join entities n on n.id = s.entity_id where n.text = 'asn:131279' and s.bin_start >= $tw")"
+v=$(sqs "select sum(s.withdrawals) from signals_all s join entities n on n.id = s.entity_id
 	where n.text = 'country:KP' and s.bin_start >= $tw - $BIN")
 [ "${v:-0}" -ge 4 ] 2>/dev/null && ok signals_kp_withdrawals_counted || bad signals_kp_withdrawals_counted "$v"
 

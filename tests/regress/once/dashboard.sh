@@ -41,8 +41,10 @@ churn 30/min
 flap origin 131279 every 10m down 2m from 2014-12-22T13:30:00Z until 2014-12-22T14:30:00Z
 outage origin 131279 from 2014-12-22T16:15:00Z until 2014-12-22T17:10:00Z
 SPEC
+# version 2 (signal rows in plain SQL, but the keyframe-only ones): the
+# test's stand-in for a live writer adds a bin with an INSERT into signals
 if "$V" scenario -q "$T/kp.spec" "$T/sc" 2>"$T/err" &&
-	"$V" replay -q --db "$T/kp.db" --geo "$G/delegated-apnic-extended-latest" \
+	VIGIL_STORE_VERSION=2 "$V" replay -q --db "$T/kp.db" --geo "$G/delegated-apnic-extended-latest" \
 		--geo "$G/delegated-afrinic-extended-latest" --geo "$G/delegated-lacnic-extended-latest" \
 		--geo "$G/asnames.json.gz" "$T"/sc/*.gz 2>"$T/err"; then
 	echo "ok kp_database_built"
