@@ -16,9 +16,14 @@
 
 /* Detector state of one entity (allocated when it first has data). */
 struct det {
+	/* The rings, allocated when first needed: while the history is one
+	 * value (lastv, n times) with no instability, hist and ihist are
+	 * NULL (most entities, most of the time: 2 x window x 4 bytes
+	 * saved each). */
 	uint32_t *hist;     /* visibility metric, ring of window_bins */
 	uint32_t *ihist;    /* instability counts, ring of window_bins */
-	uint32_t win;       /* window_bins (the rings follow the struct) */
+	uint32_t win;       /* window_bins */
+	uint32_t lastv;     /* the latest visibility value (if n > 0) */
 	uint32_t n;         /* entries filled (<= window) */
 	uint32_t pos;       /* next write position */
 	uint32_t same_run;  /* latest bins equal to the one before them */

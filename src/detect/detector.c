@@ -142,14 +142,11 @@ det_get(struct obs *ob, struct ent *e)
 {
 	if (e->det)
 		return e->det;
-	/* one block: the state, then the two rings */
-	uint32_t w = ob->o.window_bins;
-	struct det *d = calloc(1, sizeof(*d) + 2 * (size_t)w * sizeof(uint32_t));
+	/* the rings come later, if ever (rings_make) */
+	struct det *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
-	d->hist = (uint32_t *)(d + 1);
-	d->ihist = d->hist + w;
-	d->win = w;
+	d->win = ob->o.window_bins;
 	d->use_v6 = e->v4 == 0 && e->v6 > 0;
 	d->base = NAN;
 	e->det = d;
@@ -165,6 +162,7 @@ det_free(struct ent *e)
 		return;
 	free(d->out.evidence);
 	free(d->inst.evidence);
+	free(d->hist);
 	free(d);
 	e->det = NULL;
 }
@@ -172,7 +170,9 @@ det_free(struct ent *e)
 uint64_t
 det_memory(const struct ent *e)
 {
-	return e->det ? sizeof(struct det) + 2u * e->det->win * 4u : 0;
+	if (e->det == NULL)
+		return 0;
+	return sizeof(struct det) + (e->det->hist ? 2u * e->det->win * 4u : 0);
 }
 
 static void
@@ -321,12 +321,46 @@ instability_evidence(struct obs *ob, struct ent *e, struct vg_event *ev,
 
 /* ---- the detectors ----------------------------------------------------- */
 
+/*
+ * Give D its rings, holding what they stand for until now: lastv in the
+ * n entries, no instability.  Out of memory, the history starts again
+ * (n = 0: a warm-up), as when the metric switches.
+ */
+static void
+rings_make(struct obs *ob, struct det *d)
+{
+	uint32_t w = d->win;
+	uint32_t *r = malloc(2 * (size_t)w * sizeof(uint32_t));
+	if (r == NULL) {
+		d->n = d->pos = d->same_run = d->inz = d->innz = 0;
+		d->base = NAN;
+		return;
+	}
+	for (uint32_t i = 0; i < w; i++) {
+		r[i] = d->lastv;
+		r[w + i] = 0;
+	}
+	d->hist = r;
+	d->ihist = r + w;
+	ob->bytes_ents += 2u * w * 4u;
+}
+
 static void
 push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 {
 	uint32_t w = ob->o.window_bins;
-	/* pos < w: no division */
-	uint32_t prev = d->n ? d->hist[d->pos ? d->pos - 1 : w - 1] : v;
+	uint32_t prev = d->n ? d->lastv : v;
+	if (d->hist == NULL && (v != prev || x))
+		rings_make(ob, d);
+	if (d->hist == NULL) { /* still one value, no instability */
+		d->same_run = d->n ? d->same_run + 1 : 0;
+		d->inz++;
+		d->lastv = v;
+		d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
+		if (d->n < w)
+			d->n++;
+		return;
+	}
 	if (v != prev || d->n == 0)
 		d->same_run = 0;
 	else
@@ -341,6 +375,7 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 		d->innz++;
 	d->hist[d->pos] = v;
 	d->ihist[d->pos] = x;
+	d->lastv = v;
 	d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
 	if (d->n < w)
 		d->n++;
@@ -354,12 +389,17 @@ push_run(struct obs *ob, struct det *d, uint32_t v, uint32_t k)
 	uint32_t w = ob->o.window_bins;
 	if (k == 0)
 		return;
-	if (d->n == 0 || d->hist[d->pos ? d->pos - 1 : w - 1] != v) {
+	if (d->n == 0 || d->lastv != v) {
 		push(ob, d, v, 0);
 		k--;
 	}
 	d->same_run += k;
 	d->inz += k;
+	if (d->hist == NULL) { /* one value, no instability: counts only */
+		d->n = d->n + (uint64_t)k < w ? d->n + k : w;
+		d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
+		return;
+	}
 	if (k >= w) { /* the whole ring is written over */
 		for (uint32_t i = 0; i < w; i++) {
 			d->hist[i] = v;
@@ -386,8 +426,7 @@ baseline(struct obs *ob, struct det *d, uint32_t v)
 {
 	/* constant window: the median is that value */
 	if (d->n > 0 && d->same_run + 1 >= d->n) {
-		d->base = d->hist[(d->pos + ob->o.window_bins - 1) %
-		                  ob->o.window_bins];
+		d->base = d->lastv;
 		d->base_age = 0;
 		return d->base;
 	}
@@ -625,7 +664,6 @@ det_park(struct obs *ob, uint32_t ei, uint32_t next_bin)
 {
 	struct ent *e = &ob->ents[ei];
 	struct det *d = e->det;
-	uint32_t w = ob->o.window_bins;
 
 	/* no event open or pending, a history of one value (the baseline is
 	 * that value: no drop can start while it is pushed again); bins
@@ -633,7 +671,7 @@ det_park(struct obs *ob, uint32_t ei, uint32_t next_bin)
 	 * with inst_min >= 1, force a recount of the statistics */
 	if (d == NULL || d->out.id || d->inst.id || d->iflags || d->pend ||
 	    d->n == 0 || d->same_run + 1 < d->n || ob->o.inst_min == 0 ||
-	    d->hist[(d->pos + w - 1) % w] != det_metric(e, d))
+	    d->lastv != det_metric(e, d))
 		return 0;
 	d->lazy = 1;
 	d->lazy_from = next_bin;
@@ -651,7 +689,7 @@ det_catch_up(struct obs *ob, uint32_t ei, uint32_t upto)
 		return;
 	/* the value at parking (the entity may have been recounted since:
 	 * that is the bin being judged next, not these) */
-	uint32_t v = d->hist[(d->pos + w - 1) % w];
+	uint32_t v = d->lastv;
 	unsigned bit = d->use_v6 ? 2 : 1;
 	int outage = !(e->id.kind == VG_ENT_UPSTREAM && !ob->o.upstream_outages);
 
