@@ -55,7 +55,6 @@ const char store_schema_sql[] =
     "\tname TEXT NOT NULL DEFAULT ''          -- 'North Korea', 'STAR-KP', the\n"
     "\t                                       -- upstream AS's name; '' unknown\n"
     ");\n"
-    "CREATE INDEX IF NOT EXISTS entities_by_cc ON entities (cc, kind);\n"
     "-- Listings by kind (every country for a map) without reading every AS.\n"
     "CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);\n"
     "\n"

@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS entities (
 	name TEXT NOT NULL DEFAULT ''          -- 'North Korea', 'STAR-KP', the
 	                                       -- upstream AS's name; '' unknown
 );
-CREATE INDEX IF NOT EXISTS entities_by_cc ON entities (cc, kind);
 -- Listings by kind (every country for a map) without reading every AS.
 CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, cc, asn);
 

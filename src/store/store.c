@@ -124,8 +124,10 @@ static const char *const fixed_sql[ST_FIXED_N] = {
         "full_v4 = excluded.full_v4, full_v6 = excluded.full_v6, "
         "up = excluded.up, last_change = excluded.last_change",
     [ST_ENT_FIND] = "SELECT id FROM entities WHERE text = ?1",
+    /* (a text already there: no change, then ST_ENT_FIND) */
     [ST_ENT_INSERT] = "INSERT INTO entities (kind, cc, asn, text, name) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+                      "VALUES (?1, ?2, ?3, ?4, ?5) "
+                      "ON CONFLICT (text) DO NOTHING",
     [ST_ENT_SET_NAME] = "UPDATE entities SET name = ?2 WHERE id = ?1 "
                         "AND name IS NOT ?2",
     [ST_ENT_NAME] = "SELECT name FROM entities WHERE text = ?1",
@@ -609,6 +611,34 @@ valid_entity(const struct vg_entity *e)
 	return e->kind >= VG_ENT_COUNTRY && e->kind <= VG_ENT_UPSTREAM;
 }
 
+/* Add entity E (TEXT, named NAME) with its id in *ID: 2, or 0 if there is
+ * one of that text already, -1 on error. */
+static int
+entity_insert(struct vg_store *s, const struct vg_entity *e,
+              const char *text, const char *name, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((st = stmt_get(s, ST_ENT_INSERT)) == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, e->kind);
+	bind_text(st, 2, e->kind == VG_ENT_ASN ? "" : e->cc);
+	sqlite3_bind_int64(st, 3, e->kind == VG_ENT_COUNTRY ? 0 : e->asn);
+	bind_text(st, 4, text);
+	bind_text(st, 5, name ? name : "");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(s, "adding an entity");
+	stmt_put(s, ST_ENT_INSERT, st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(s->db);
+	ents_add(s, ent_key(e), *id);
+	return 2;
+}
+
 /*
  * The row id of entity E into *ID: 1 found, 2 created (with CREATE; named
  * NAME, if not NULL), 0 not in the database, -1 error.
@@ -637,6 +667,13 @@ entity_id_named(struct vg_store *s, const struct vg_entity *e, int create,
 		}
 	}
 	vg_entity_fmt(e, text);
+	/* creating: added, or found if it was there (one statement for a
+	 * new entity, the usual case of a writer) */
+	if (create) {
+		int added = entity_insert(s, e, text, name, id);
+		if (added != 0)
+			return added;
+	}
 	if ((st = stmt_get(s, ST_ENT_FIND)) == NULL)
 		return -1;
 	bind_text(st, 1, text);
@@ -652,24 +689,11 @@ entity_id_named(struct vg_store *s, const struct vg_entity *e, int create,
 	}
 	if (rc != SQLITE_DONE)
 		return -1;
-	if (!create)
-		return 0;
-	if ((st = stmt_get(s, ST_ENT_INSERT)) == NULL)
+	if (create) { /* neither added nor found: cannot be */
+		set_err(s, "adding an entity: %s not added, not found", text);
 		return -1;
-	sqlite3_bind_int(st, 1, e->kind);
-	bind_text(st, 2, e->kind == VG_ENT_ASN ? "" : e->cc);
-	sqlite3_bind_int64(st, 3, e->kind == VG_ENT_COUNTRY ? 0 : e->asn);
-	bind_text(st, 4, text);
-	bind_text(st, 5, name ? name : "");
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "adding an entity");
-	stmt_put(s, ST_ENT_INSERT, st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	*id = sqlite3_last_insert_rowid(s->db);
-	ents_add(s, key, *id);
-	return 2;
+	}
+	return 0;
 }
 
 static int
