@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rib/rib_attrs.h"
+#include "vigil/pool.h"
 #include "vigil/vec.h"
 #include "vigil/rib.h"
 
@@ -85,6 +86,7 @@ struct rib {
 	 * the metrics snapshot every bin) */
 	uint64_t bytes_routes; /* route arrays' capacity */
 	uint64_t bytes_paths;  /* interned paths' ASN data */
+	struct vg_pool path_pool; /* the paths' data */
 	/* per-route attribute sets, kept only when asked (rib_attrs.c) */
 	struct rib_attrs *attrs;
 	/* told of each freed path id */
@@ -203,6 +205,22 @@ mark_dirty(struct rib *r, uint32_t id)
 
 /* ---- paths ------------------------------------------------------------- */
 
+/* Bytes of a path's data: NASN ASNs, NSEG segment words and one more. */
+static size_t
+path_bytes(uint32_t nasn, uint32_t nseg)
+{
+	return (nasn + nseg + 1) * sizeof(uint32_t);
+}
+
+/* What a path's data costs, for bytes_paths: as the pool rounds it (a
+ * large one: malloc's block, with its header). */
+static uint64_t
+path_cost(uint32_t nasn, uint32_t nseg)
+{
+	size_t b = path_bytes(nasn, nseg);
+	return b > VG_POOL_MAX ? b + 16 : (b + 7) / 8 * 8;
+}
+
 static uint32_t
 path_hash(const struct bgp_path *bp)
 {
@@ -280,7 +298,7 @@ path_intern_h(struct rib *r, const struct bgp_path *bp, uint32_t hash)
 		id = r->npaths++;
 	}
 	struct rib_path *rp = &r->paths[id];
-	rp->data = malloc((bp->nasn + bp->nseg + 1) * sizeof(uint32_t));
+	rp->data = vg_pool_alloc(&r->path_pool, path_bytes(bp->nasn, bp->nseg));
 	if (rp->data == NULL)
 		return PATH_NONE;
 	memcpy(rp->data, bp->asn, bp->nasn * sizeof(uint32_t));
@@ -293,7 +311,7 @@ path_intern_h(struct rib *r, const struct bgp_path *bp, uint32_t hash)
 	rp->nasn = (uint16_t)bp->nasn;
 	rp->nseg = (uint16_t)bp->nseg;
 	rp->origin = bgp_path_origin(bp);
-	r->bytes_paths += (bp->nasn + bp->nseg + 1) * 4u + 16;
+	r->bytes_paths += path_cost(bp->nasn, bp->nseg);
 	r->path_slots[h] = (uint64_t)hash << 32 | id;
 	r->live_paths++;
 	return id;
@@ -341,8 +359,9 @@ path_collect(struct rib *r)
 				k = (k + 1) & r->path_mask;
 			r->path_slots[k] = v;
 		}
-		r->bytes_paths -= (rp->nasn + rp->nseg + 1) * 4u + 16;
-		free(rp->data);
+		r->bytes_paths -= path_cost(rp->nasn, rp->nseg);
+		vg_pool_put(&r->path_pool, rp->data,
+		            path_bytes(rp->nasn, rp->nseg));
 		rp->data = NULL;
 		r->live_paths--;
 		if (r->on_free)
@@ -563,8 +582,13 @@ rib_free(struct rib *r)
 		return;
 	for (uint32_t i = 0; i < r->npfx; i++)
 		free(r->pfx[i].routes);
+	/* (the pool's slabs at once; only large paths are malloc's) */
 	for (uint32_t i = 1; i < r->npaths; i++)
-		free(r->paths[i].data);
+		if (path_bytes(r->paths[i].nasn, r->paths[i].nseg) > VG_POOL_MAX)
+			vg_pool_put(&r->path_pool, r->paths[i].data,
+			            path_bytes(r->paths[i].nasn,
+			                       r->paths[i].nseg));
+	vg_pool_free_all(&r->path_pool);
 	free(r->pfx);
 	free(r->pfx_slots);
 	free(r->paths);
