@@ -142,7 +142,7 @@ det_get(struct obs *ob, struct ent *e)
 {
 	if (e->det)
 		return e->det;
-	/* the rings come later, if ever (rings_make) */
+	/* the history's memory comes later, if ever (hist_make, inz_add) */
 	struct det *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
@@ -163,6 +163,7 @@ det_free(struct ent *e)
 	free(d->out.evidence);
 	free(d->inst.evidence);
 	free(d->hist);
+	free(d->inzs);
 	free(d);
 	e->det = NULL;
 }
@@ -172,7 +173,8 @@ det_memory(const struct ent *e)
 {
 	if (e->det == NULL)
 		return 0;
-	return sizeof(struct det) + (e->det->hist ? 2u * e->det->win * 4u : 0);
+	return sizeof(struct det) + (e->det->hist ? e->det->win * 4u : 0) +
+	       e->det->cap_inz * sizeof(struct det_inz);
 }
 
 static void
@@ -321,46 +323,73 @@ instability_evidence(struct obs *ob, struct ent *e, struct vg_event *ev,
 
 /* ---- the detectors ----------------------------------------------------- */
 
-/*
- * Give D its rings, holding what they stand for until now: lastv in the
- * n entries, no instability.  Out of memory, the history starts again
- * (n = 0: a warm-up), as when the metric switches.
- */
+/* Out of memory for the history: it starts again (n = 0: a warm-up), as
+ * when the metric switches. */
 static void
-rings_make(struct obs *ob, struct det *d)
+hist_restart(struct det *d)
+{
+	d->n = d->pos = d->same_run = d->inz = d->innz = 0;
+	d->base = NAN;
+}
+
+/* Give D its visibility ring, holding what it stands for until now:
+ * lastv in the n entries. */
+static void
+hist_make(struct obs *ob, struct det *d)
 {
 	uint32_t w = d->win;
-	uint32_t *r = malloc(2 * (size_t)w * sizeof(uint32_t));
+	uint32_t *r = malloc((size_t)w * sizeof(uint32_t));
 	if (r == NULL) {
-		d->n = d->pos = d->same_run = d->inz = d->innz = 0;
-		d->base = NAN;
+		hist_restart(d);
 		return;
 	}
-	for (uint32_t i = 0; i < w; i++) {
+	for (uint32_t i = 0; i < w; i++)
 		r[i] = d->lastv;
-		r[w + i] = 0;
-	}
 	d->hist = r;
-	d->ihist = r + w;
-	ob->bytes_ents += 2u * w * 4u;
+	ob->bytes_ents += w * 4u;
+}
+
+/* Drop the instability counts that left the window with push d->t. */
+static void
+inz_expire(struct det *d, uint32_t w)
+{
+	while (d->innz && d->t - d->inzs[d->inz_head].t >= w) {
+		d->inz_head = (d->inz_head + 1) & (d->cap_inz - 1);
+		d->innz--;
+	}
+}
+
+/* Append non-zero count X of push d->t.  0, or -1 out of memory. */
+static int
+inz_add(struct obs *ob, struct det *d, uint32_t x)
+{
+	if (d->innz == d->cap_inz) {
+		uint32_t nc = d->cap_inz ? 2 * d->cap_inz : 4;
+		struct det_inz *n = malloc(nc * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		for (uint32_t i = 0; i < d->innz; i++)
+			n[i] = d->inzs[(d->inz_head + i) & (d->cap_inz - 1)];
+		free(d->inzs);
+		ob->bytes_ents += (nc - d->cap_inz) * sizeof(*n);
+		d->inzs = n;
+		d->cap_inz = nc;
+		d->inz_head = 0;
+	}
+	struct det_inz *z = &d->inzs[(d->inz_head + d->innz) & (d->cap_inz - 1)];
+	z->t = d->t;
+	z->x = x;
+	d->innz++;
+	return 0;
 }
 
 static void
 push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 {
 	uint32_t w = ob->o.window_bins;
+	if (d->hist == NULL && d->n && v != d->lastv)
+		hist_make(ob, d);
 	uint32_t prev = d->n ? d->lastv : v;
-	if (d->hist == NULL && (v != prev || x))
-		rings_make(ob, d);
-	if (d->hist == NULL) { /* still one value, no instability */
-		d->same_run = d->n ? d->same_run + 1 : 0;
-		d->inz++;
-		d->lastv = v;
-		d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
-		if (d->n < w)
-			d->n++;
-		return;
-	}
 	if (v != prev || d->n == 0)
 		d->same_run = 0;
 	else
@@ -369,12 +398,12 @@ push(struct obs *ob, struct det *d, uint32_t v, uint32_t x)
 		d->inz = 0;
 	else
 		d->inz++;
-	if (d->n == w && d->ihist[d->pos])
-		d->innz--;
-	if (x)
-		d->innz++;
-	d->hist[d->pos] = v;
-	d->ihist[d->pos] = x;
+	d->t++;
+	inz_expire(d, w);
+	if (x && inz_add(ob, d, x) < 0)
+		hist_restart(d);
+	if (d->hist)
+		d->hist[d->pos] = v;
 	d->lastv = v;
 	d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
 	if (d->n < w)
@@ -395,30 +424,18 @@ push_run(struct obs *ob, struct det *d, uint32_t v, uint32_t k)
 	}
 	d->same_run += k;
 	d->inz += k;
-	if (d->hist == NULL) { /* one value, no instability: counts only */
-		d->n = d->n + (uint64_t)k < w ? d->n + k : w;
-		d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
-		return;
-	}
-	if (k >= w) { /* the whole ring is written over */
-		for (uint32_t i = 0; i < w; i++) {
-			d->hist[i] = v;
-			d->ihist[i] = 0;
+	d->t += k;
+	inz_expire(d, w);
+	if (d->hist) {
+		/* v in the k entries from pos on (all of them if k >= w) */
+		uint32_t m = k < w ? k : w, pos = d->pos;
+		for (uint32_t i = 0; i < m; i++) {
+			d->hist[pos] = v;
+			pos = pos + 1 < w ? pos + 1 : 0;
 		}
-		d->innz = 0;
-		d->n = w;
-		d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
-		return;
 	}
-	for (uint32_t i = 0; i < k; i++) {
-		if (d->n == w && d->ihist[d->pos])
-			d->innz--;
-		d->hist[d->pos] = v;
-		d->ihist[d->pos] = 0;
-		d->pos = d->pos + 1 < w ? d->pos + 1 : 0;
-		if (d->n < w)
-			d->n++;
-	}
+	d->n = d->n + (uint64_t)k < w ? d->n + k : w;
+	d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
 }
 
 static double
@@ -520,17 +537,25 @@ outage_step(struct obs *ob, struct ent *e, struct det *d, uint32_t v,
 static void
 inst_stats(struct det *d)
 {
-	uint32_t scratch[4096];
+	uint32_t vals[4096], scratch[4096];
 	uint32_t n = d->n < 4096 ? d->n : 4096;
 	if (n - d->innz > (uint32_t)((n - 1) * 0.95 + 0.5)) {
 		/* more zeros than the 95th percentile's rank: median, MAD
 		 * and p95 are all 0 (what small_stats would find, without
 		 * the scan) */
 		d->imed = d->imad = d->ip95 = 0;
-	} else if (small_stats(d->ihist, n, &d->imed, &d->imad, &d->ip95) < 0) {
-		d->imed = median_u32(d->ihist, n, scratch);
+		return;
+	}
+	/* the window's counts, in no order (the statistics need none):
+	 * the zeros, then the others */
+	uint32_t nz = d->innz < n ? d->innz : n;
+	memset(vals, 0, (n - nz) * sizeof(*vals));
+	for (uint32_t i = 0; i < nz; i++)
+		vals[n - nz + i] = d->inzs[(d->inz_head + i) & (d->cap_inz - 1)].x;
+	if (small_stats(vals, n, &d->imed, &d->imad, &d->ip95) < 0) {
+		d->imed = median_u32(vals, n, scratch);
 		d->ip95 = p95_sorted(scratch, n);
-		d->imad = mad_u32(d->ihist, n, d->imed, scratch);
+		d->imad = mad_u32(vals, n, d->imed, scratch);
 	}
 }
 
