@@ -30,6 +30,7 @@ struct det {
 	} *inzs;
 	uint32_t cap_inz;   /* inzs' capacity, a power of two (or 0) */
 	uint32_t inz_head;
+	uint32_t inz_t0;    /* inzs[inz_head].t, if innz > 0 */
 	uint32_t t;         /* pushes so far (the clock of inzs) */
 	uint32_t win;       /* window_bins */
 	uint32_t lastv;     /* the latest visibility value (if n > 0) */

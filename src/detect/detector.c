@@ -60,20 +60,21 @@ median_u32(const uint32_t *v, uint32_t n, uint32_t *scratch)
 }
 
 /*
- * Median, MAD and 95th percentile of small counts (all below 256) by
- * counting instead of sorting: instability counts are mostly 0..10.
- * Returns 0, or -1 if a value is too large (the caller sorts instead).
+ * Median, MAD and 95th percentile of small counts (all below 128) by
+ * counting instead of sorting: instability counts are mostly 0..10.  The
+ * counts are ZEROS zeros and the NV values at V.  Returns 0, or -1 if a
+ * value is too large (the caller sorts instead).
  */
 static int
-small_stats(const uint32_t *v, uint32_t n, double *med, double *mad,
-            double *p95)
+small_stats(const uint32_t *v, uint32_t nv, uint32_t zeros, double *med,
+            double *mad, double *p95)
 {
-	uint32_t cnt[256], dev[256], maxv = 0;
+	uint32_t cnt[256], dev[256], maxv = 0, n = nv + zeros;
 	if (n == 0) {
 		*med = *mad = *p95 = 0;
 		return 0;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < nv; i++)
 		if (v[i] > maxv)
 			maxv = v[i];
 	if (maxv > 127)
@@ -81,7 +82,8 @@ small_stats(const uint32_t *v, uint32_t n, double *med, double *mad,
 	/* only the counters up to the largest value are used */
 	memset(cnt, 0, (maxv + 1) * sizeof(cnt[0]));
 	memset(dev, 0, (2 * maxv + 2) * sizeof(dev[0]));
-	for (uint32_t i = 0; i < n; i++)
+	cnt[0] = zeros;
+	for (uint32_t i = 0; i < nv; i++)
 		cnt[v[i]]++;
 	/* the k-th smallest value, 0-based */
 #define KTH(arr, k, out)                                                    \
@@ -353,9 +355,11 @@ hist_make(struct obs *ob, struct det *d)
 static void
 inz_expire(struct det *d, uint32_t w)
 {
-	while (d->innz && d->t - d->inzs[d->inz_head].t >= w) {
+	/* (inz_t0 first: the entries are another block, often not cached) */
+	while (d->innz && d->t - d->inz_t0 >= w) {
 		d->inz_head = (d->inz_head + 1) & (d->cap_inz - 1);
-		d->innz--;
+		if (--d->innz)
+			d->inz_t0 = d->inzs[d->inz_head].t;
 	}
 }
 
@@ -379,7 +383,8 @@ inz_add(struct obs *ob, struct det *d, uint32_t x)
 	struct det_inz *z = &d->inzs[(d->inz_head + d->innz) & (d->cap_inz - 1)];
 	z->t = d->t;
 	z->x = x;
-	d->innz++;
+	if (d->innz++ == 0)
+		d->inz_t0 = d->t;
 	return 0;
 }
 
@@ -435,7 +440,10 @@ push_run(struct obs *ob, struct det *d, uint32_t v, uint32_t k)
 		}
 	}
 	d->n = d->n + (uint64_t)k < w ? d->n + k : w;
-	d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
+	if (k < w) /* (a division costs more than the whole of the rest) */
+		d->pos = d->pos + k < w ? d->pos + k : d->pos + k - w;
+	else
+		d->pos = (uint32_t)((d->pos + (uint64_t)k) % w);
 }
 
 static double
@@ -549,10 +557,12 @@ inst_stats(struct det *d)
 	/* the window's counts, in no order (the statistics need none):
 	 * the zeros, then the others */
 	uint32_t nz = d->innz < n ? d->innz : n;
-	memset(vals, 0, (n - nz) * sizeof(*vals));
+	uint32_t *nonzero = vals + (n - nz);
 	for (uint32_t i = 0; i < nz; i++)
-		vals[n - nz + i] = d->inzs[(d->inz_head + i) & (d->cap_inz - 1)].x;
-	if (small_stats(vals, n, &d->imed, &d->imad, &d->ip95) < 0) {
+		nonzero[i] = d->inzs[(d->inz_head + i) & (d->cap_inz - 1)].x;
+	if (small_stats(nonzero, nz, n - nz, &d->imed, &d->imad,
+	                &d->ip95) < 0) {
+		memset(vals, 0, (n - nz) * sizeof(*vals));
 		d->imed = median_u32(vals, n, scratch);
 		d->ip95 = p95_sorted(scratch, n);
 		d->imad = mad_u32(vals, n, d->imed, scratch);
