@@ -47,7 +47,9 @@ DB=$OUT/week-$DAYS.db
 G=$DATA/geo
 
 # ---- the database ----------------------------------------------------------
-if [ ! -s "$DB" ]; then
+# (a file of an older schema version is built again: its figures would be
+# another layout's)
+if [ ! -s "$DB" ] || [ "$(sqlite3 "$DB" "select value from meta where key = 'schema_version'")" != 3 ]; then
 	cat >"$OUT/week.spec" <<SPEC
 seed 11
 start 2015-10-19T00:00:00Z
