@@ -144,18 +144,24 @@ CREATE INDEX IF NOT EXISTS keyframes_by_chunk ON keyframes (first_id, bin_start)
 -- instead of one per (bin, entity).  A bin holds the rows of the entities
 -- that changed in it, and at keyframe bins (see keyframes) those of every
 -- entity, so an entity's state at T is in the latest chunk row at or
--- before T that lists it, at most an hour back.  Packing costs a reader
--- nothing (one key lookup per bin, as signals took; a chunk row decodes in
--- well under a microsecond) and the writer a third of the rows: in a day
--- of 12 full-feed peers (54k entities), 609k signal rows are 172k chunk
--- rows, and the replay spends 0.3 s less.  Keyed time first, like signals,
--- and read the same way, through bins:
+-- before T that lists it, at most an hour back (asked for a time before
+-- an entity's first row, the walk goes back to the first bin: a lookup
+-- a bin, about 0.9 us each at the day read's rate, so some 8 ms for 30
+-- days; estimated, not measured).  A reader still takes one
+-- key lookup per bin, as signals took, and a decode (a day of one entity:
+-- 252 us, against 239 us for version 2); the writer writes fewer, larger
+-- rows: on the replay benchmark (12 full-feed peers, 54k entities, a day)
+-- 609k signals rows and 19.6k keyframes blobs become 178k chunk rows, and
+-- the replay spends about 0.3 s less (wall).  Keyed time first, like
+-- signals, and read the same way, through bins:
 --   SELECT b.bin_start, c.bin_len, c.data FROM bins b CROSS JOIN
 --     signal_chunks c ON c.bin_start = b.bin_start AND c.first_id = ?
 --   WHERE b.bin_start BETWEEN ? AND ? ORDER BY b.bin_start;
--- (no second index: one would take a write in the middle of the index
--- for every row).  tests/regress/lib/kf_expand.py unpacks a file into
--- plain signals rows (a version 1 file) for SQL work.
+-- (no second index: one keyed chunk first would take a write in the
+-- middle of its b-tree for every row; not measured, by the keyframes
+-- table's key-order figures of version 2).
+-- tests/regress/lib/kf_expand.py unpacks a file into plain signals rows
+-- (a version 1 file) for SQL work.
 CREATE TABLE IF NOT EXISTS signal_chunks (
 	bin_start INTEGER NOT NULL,  -- the bin (has its bins row)
 	first_id  INTEGER NOT NULL,  -- entity id / 64 * 64

@@ -410,19 +410,26 @@ stmt_put(struct vg_store *s, int i, sqlite3_stmt *st)
 	}
 }
 
-/* Run a statement that returns no rows.  0 / -1. */
+/* Step ST (slot I, its parameters bound), a statement that returns no
+ * rows, and give it back; a failure is reported as WHAT.  0 / -1. */
 static int
-exec_stmt(struct vg_store *s, int i, const char *what)
+step_done(struct vg_store *s, int i, sqlite3_stmt *st, const char *what)
 {
-	sqlite3_stmt *st = stmt_get(s, i);
-	int rc;
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		db_fail(s, what);
 	stmt_put(s, i, st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a statement that returns no rows and takes no parameters.  0 / -1. */
+static int
+exec_stmt(struct vg_store *s, int i, const char *what)
+{
+	sqlite3_stmt *st = stmt_get(s, i);
+	if (st == NULL)
+		return -1;
+	return step_done(s, i, st, what);
 }
 
 static void
@@ -618,7 +625,6 @@ entity_insert(struct vg_store *s, const struct vg_entity *e,
               const char *text, const char *name, int64_t *id)
 {
 	sqlite3_stmt *st;
-	int rc;
 	if ((st = stmt_get(s, ST_ENT_INSERT)) == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, e->kind);
@@ -626,11 +632,7 @@ entity_insert(struct vg_store *s, const struct vg_entity *e,
 	sqlite3_bind_int64(st, 3, e->kind == VG_ENT_COUNTRY ? 0 : e->asn);
 	bind_text(st, 4, text);
 	bind_text(st, 5, name ? name : "");
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "adding an entity");
-	stmt_put(s, ST_ENT_INSERT, st);
-	if (rc != SQLITE_DONE)
+	if (step_done(s, ST_ENT_INSERT, st, "adding an entity") < 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return 0;
@@ -719,11 +721,7 @@ store_put_entity(struct vg_store *s, const struct vg_entity *e,
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, name);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "naming an entity");
-	stmt_put(s, ST_ENT_SET_NAME, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s, ST_ENT_SET_NAME, st, "naming an entity");
 }
 
 int
@@ -857,16 +855,11 @@ int
 store_set_meta(struct vg_store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st = stmt_get(s, ST_META_SET);
-	int rc;
 	if (st == NULL)
 		return -1;
 	bind_text(st, 1, key);
 	bind_text(st, 2, value ? value : "");
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "setting meta");
-	stmt_put(s, ST_META_SET, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s, ST_META_SET, st, "setting meta");
 }
 
 int
@@ -893,7 +886,6 @@ store_put_peer(struct vg_store *s, const struct store_peer *p)
 {
 	sqlite3_stmt *st = stmt_get(s, ST_PEER_PUT);
 	char addr[VG_ADDR_STRLEN] = "";
-	int rc;
 	if (st == NULL)
 		return -1;
 	if (p->addr.afi == VG_AFI_IP4 || p->addr.afi == VG_AFI_IP6)
@@ -907,11 +899,7 @@ store_put_peer(struct vg_store *s, const struct store_peer *p)
 	sqlite3_bind_int(st, 7, p->full_v6 != 0);
 	sqlite3_bind_int(st, 8, p->up != 0);
 	sqlite3_bind_int64(st, 9, p->last_change);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "writing a peer");
-	stmt_put(s, ST_PEER_PUT, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s, ST_PEER_PUT, st, "writing a peer");
 }
 
 /* ---- signals ---- */
@@ -920,18 +908,13 @@ static int
 put_bin(struct vg_store *s, uint32_t start, uint32_t len)
 {
 	sqlite3_stmt *st;
-	int rc;
 	if (s->last_bin == (int64_t)start && s->last_bin_len == len)
 		return 0;
 	if ((st = stmt_get(s, ST_BIN_PUT)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, start);
 	sqlite3_bind_int64(st, 2, len);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "writing a bin");
-	stmt_put(s, ST_BIN_PUT, st);
-	if (rc != SQLITE_DONE)
+	if (step_done(s, ST_BIN_PUT, st, "writing a bin") < 0)
 		return -1;
 	s->last_bin = start;
 	s->last_bin_len = len;
@@ -961,16 +944,11 @@ static int
 sig_del(struct vg_store *s, uint32_t bin, int64_t id)
 {
 	sqlite3_stmt *st = stmt_get(s, ST_SIG_DEL);
-	int rc;
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, bin);
 	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "replacing a signal");
-	stmt_put(s, ST_SIG_DEL, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s, ST_SIG_DEL, st, "replacing a signal");
 }
 
 /* Decode a keyframes blob (column COL of ST) into the caller's arrays; a
@@ -1075,7 +1053,7 @@ kf_flush(struct vg_store *s)
 {
 	struct kf_acc *a = &s->kf;
 	sqlite3_stmt *st;
-	int rc, i;
+	int i;
 
 	if (!a->active)
 		return 0;
@@ -1104,11 +1082,7 @@ kf_flush(struct vg_store *s)
 		sqlite3_bind_int64(st, 3, a->bin_len);
 		sqlite3_bind_blob(st, 4, a->buf, (int)len, SQLITE_STATIC);
 	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "writing signals");
-	stmt_put(s, i, st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_done(s, i, st, "writing signals");
 }
 
 static int
@@ -1676,7 +1650,7 @@ put_event(struct vg_store *s, const struct vg_event *ev)
 {
 	sqlite3_stmt *st;
 	int64_t eid;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if (entity_id(s, &ev->ent, 1, &eid) < 0)
 		return -1;
@@ -1696,21 +1670,13 @@ put_event(struct vg_store *s, const struct vg_event *ev)
 	bind_real(st, 9, ev->baseline);
 	bind_real(st, 10, ev->bottom);
 	sqlite3_bind_int64(st, 11, ev->n_evidence_total);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "writing an event");
-	stmt_put(s, ST_EV_PUT, st);
-	if (rc != SQLITE_DONE)
+	if (step_done(s, ST_EV_PUT, st, "writing an event") < 0)
 		return -1;
 
 	if ((st = stmt_get(s, ST_EVID_DEL)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_fail(s, "replacing evidence");
-	stmt_put(s, ST_EVID_DEL, st);
-	if (rc != SQLITE_DONE)
+	if (step_done(s, ST_EVID_DEL, st, "replacing evidence") < 0)
 		return -1;
 
 	if (ev->n_evidence == 0 || ev->evidence == NULL)

@@ -73,18 +73,10 @@ sq() { sqlite3 "$T/live.db" "$1" 2>&1; }
 # sqs SQL: SQL over signals_all, every signal row however stored (packed in
 # signal_chunks by default: lib/kf_expand.py unpacks them)
 sqs() { python3 tests/regress/lib/kf_expand.py --query "$T/live.db" "$1" 2>&1; }
-wait_db() { # SECONDS SQL: until it prints 1
-	local end=$((SECONDS + $1))
+wait_db() { # SECONDS SQL [sq|sqs]: until it prints 1
+	local end=$((SECONDS + $1)) q=${3:-sq}
 	while [ $SECONDS -lt $end ]; do
-		[ "$(sq "$2")" = 1 ] && return 0
-		sleep 0.5
-	done
-	return 1
-}
-wait_db_sig() { # SECONDS SQL over signals_all: until it prints 1
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(sqs "$2")" = 1 ] && return 0
+		[ "$($q "$2")" = 1 ] && return 0
 		sleep 0.5
 	done
 	return 1
@@ -238,8 +230,8 @@ wait_for 20 "p['$SPK']['routes_v4'] == $N - 4 and p['$SPK']['withdraw'] >= 4" &&
 	ok kp_withdrawn || bad kp_withdrawn "$(peer)"
 # a bin that starts after the withdrawals shows the KP /24s gone
 # (its withdrawal counter back to 0 makes it a changed row)
-wait_db_sig $((2 * BIN + 5)) "select count(*) > 0 from signals_all s join entities n on n.id = s.entity_id
-	where n.text = 'asn:131279' and s.bin_start >= $tw and s.v4_units = 0" && ok signals_kp_origin_gone ||
+wait_db $((2 * BIN + 5)) "select count(*) > 0 from signals_all s join entities n on n.id = s.entity_id
+	where n.text = 'asn:131279' and s.bin_start >= $tw and s.v4_units = 0" sqs && ok signals_kp_origin_gone ||
 	bad signals_kp_origin_gone "v4_units since the withdrawal: $(sqs "select group_concat(s.v4_units)
 	from signals_all s join entities n on n.id = s.entity_id where n.text = 'asn:131279' and s.bin_start >= $tw")"
 v=$(sqs "select sum(s.withdrawals) from signals_all s join entities n on n.id = s.entity_id
